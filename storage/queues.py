@@ -1,0 +1,160 @@
+"""The webhook inbox and the LINE outbox: store once, claim by exactly one worker, finish.
+
+Claims work for several processes on one database. PostgreSQL locks candidate rows with
+``FOR UPDATE SKIP LOCKED``; SQLite runs one ``UPDATE … RETURNING`` so the claim is a single
+write (SQLite serialises writers). A claim is a lease: a row claimed by a process that died
+is claimed again once the lease has run out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.base import utcnow
+from storage.db import is_sqlite
+from storage.models import InboxEvent, Media, OutboxMessage
+
+LEASE = timedelta(minutes=2)
+MAX_INBOX_ATTEMPTS = 5
+
+
+def store_inbox_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert webhook events, skipping ids already stored; return how many were new.
+
+    Each row has ``webhook_event_id``, ``event_type``, ``line_user_id``, ``payload``, ``mode``
+    and ``is_redelivery``. A redelivered event that was stored before is not stored again.
+    """
+    if not rows:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    values = [
+        {**row, "status": "pending", "received_at": now, "next_attempt_at": now} for row in rows
+    ]
+    statement = (
+        dialect.insert(InboxEvent)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+        .returning(InboxEvent.id)
+    )
+    return len(session.execute(statement).all())
+
+
+def _claimable(model, working: str, now: datetime) -> ColumnElement[bool]:
+    expired = and_(model.status == working, model.claimed_at < now - LEASE)
+    ready = and_(model.status == "pending", model.next_attempt_at <= now)
+    return or_(ready, expired)
+
+
+def _claim(session: Session, model, working: str, worker: str, limit: int) -> list[int]:
+    now = utcnow()
+    condition = _claimable(model, working, now)
+    candidates = select(model.id).where(condition).order_by(model.id).limit(limit)
+    changes = {
+        "status": working,
+        "claimed_by": worker,
+        "claimed_at": now,
+        "attempts": model.attempts + 1,
+    }
+    if is_sqlite(session):
+        statement = (
+            update(model)
+            .where(model.id.in_(candidates.scalar_subquery()), condition)
+            .values(**changes)
+            .returning(model.id)
+        )
+        ids = list(session.scalars(statement))
+    else:
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(model).where(model.id.in_(ids)).values(**changes))
+    return sorted(ids)
+
+
+def claim_inbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+    """Claim up to ``limit`` unprocessed inbox rows for ``worker``; commit right after."""
+    return _claim(session, InboxEvent, "processing", worker, limit)
+
+
+def claim_outbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+    """Claim up to ``limit`` outbox rows that are due for ``worker``; commit right after."""
+    return _claim(session, OutboxMessage, "sending", worker, limit)
+
+
+def claim_media(session: Session, worker: str, limit: int = 5) -> list[int]:
+    """Claim up to ``limit`` photos still to be downloaded from LINE; commit right after."""
+    return _claim(session, Media, "downloading", worker, limit)
+
+
+def load_claimed_inbox(session: Session, event_id: int, worker: str) -> InboxEvent | None:
+    """Return the inbox row if ``worker`` still holds its claim (another may have taken over)."""
+    row = session.get(InboxEvent, event_id, with_for_update=not is_sqlite(session))
+    if row is None or row.status != "processing" or row.claimed_by != worker:
+        return None
+    return row
+
+
+def finish_inbox(session: Session, row: InboxEvent) -> None:
+    """Mark an inbox row done and drop its payload: the message text now lives elsewhere."""
+    row.status = "done"
+    row.processed_at = utcnow()
+    row.payload = None
+    row.error = None
+
+
+def fail_inbox(session: Session, row: InboxEvent, error: str) -> None:
+    """Record why processing failed; retried until ``MAX_INBOX_ATTEMPTS``, then left failed."""
+    row.error = error[:2000]
+    row.claimed_by = None
+    row.claimed_at = None
+    row.status = "failed" if row.attempts >= MAX_INBOX_ATTEMPTS else "pending"
+    row.next_attempt_at = utcnow() + backoff(row.attempts)
+
+
+def enqueue(
+    session: Session,
+    to: str | list[str],
+    messages: list[dict[str, Any]],
+    *,
+    purpose: str,
+    reply_token: str | None = None,
+    reply_deadline: datetime | None = None,
+) -> OutboxMessage:
+    """Add a push (to one user) or a multicast (to a list) to the outbox; the caller commits."""
+    if not messages or len(messages) > 5:
+        raise ValueError("LINE takes 1 to 5 messages per request")
+    kind = "multicast" if isinstance(to, list) else "push"
+    if kind == "multicast" and not 1 <= len(to) <= 500:
+        raise ValueError("a multicast goes to 1 to 500 users")
+    row = OutboxMessage(
+        kind=kind,
+        to=to,
+        messages=messages,
+        purpose=purpose,
+        reply_token=reply_token,
+        reply_deadline=reply_deadline,
+    )
+    session.add(row)
+    return row
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait before the next try: 2, 4, 8 … seconds, capped at 10 minutes."""
+    return timedelta(seconds=min(600, 2 ** max(1, attempts)))
+
+
+MAX_OUTBOX_ATTEMPTS = 12
+
+
+def outbox_counts(session: Session, purpose: str | None = None) -> dict[str, int]:
+    """Return how many outbox rows are in each status (for one purpose if given)."""
+    statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if purpose is not None:
+        statement = statement.where(OutboxMessage.purpose == purpose)
+    return {status: count for status, count in session.execute(statement)}

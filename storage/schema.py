@@ -1,0 +1,6 @@
+"""Every model module, imported so that ``Base.metadata`` knows all tables (used by Alembic)."""
+
+from storage import models  # noqa: F401
+from storage.base import Base
+
+metadata = Base.metadata
