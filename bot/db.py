@@ -22,6 +22,11 @@ def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
     return (app or current_app).extensions[EXTENSION]
 
 
+def dispose(app: Flask) -> None:
+    """Close the app's pooled connections (tests and short-lived CLI apps)."""
+    session_factory(app).kw["bind"].dispose()
+
+
 def get_session() -> Session:
     """Return the session of the current app context, creating it on first use."""
     if "db_session" not in g:

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from werkzeug import Request, Response
 
 from bot import create_app
-from bot.db import session_factory
+from bot.db import dispose, session_factory
 from bot.worker import Worker
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -215,7 +215,7 @@ def app(app_config: dict[str, Any], line_api: LineStandIn):
         seed_communities(session, application.extensions["ruamkid"])
         session.commit()
     yield application
-    application.extensions["ruamkid_db"].kw["bind"].dispose()
+    dispose(application)
 
 
 @pytest.fixture
