@@ -12,6 +12,7 @@ import mimetypes
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from bot.context import Context
 from bot.db import session_factory
 from bot.events import IncomingEvent
 from bot.line_api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
+from bot.surveys.sending import run_send_due
 from storage import queues
 from storage.base import utcnow
 from storage.models import InboxEvent, Media, OutboxMessage, Resident
@@ -38,6 +40,8 @@ REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 POLL_SECONDS = 0.5
+# Scheduled surveys are due at minute precision; checking twice a minute is plenty.
+SURVEY_CHECK_SECONDS = 30
 
 
 class _State:
@@ -85,6 +89,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.sessions = session_factory(app)
         self._api = api
+        self._next_survey_check = 0.0
 
     @property
     def api(self) -> LineApi:
@@ -112,9 +117,17 @@ class Worker:
     def run_once(self) -> int:
         """Run one cycle over the inbox, photos and outbox; return how many rows were handled."""
         handled = self.process_inbox()
+        handled += self.process_surveys()
         handled += self.process_outbox()
         handled += self.process_media()
         return handled
+
+    def process_surveys(self) -> int:
+        """Send scheduled surveys that are due and close those past their end (every 30 s)."""
+        if time.monotonic() < self._next_survey_check:
+            return 0
+        self._next_survey_check = time.monotonic() + SURVEY_CHECK_SECONDS
+        return sum(run_send_due(self.app).values())
 
     def drain(self, max_cycles: int = 100) -> None:
         """Run cycles until nothing is left that is due now (tests, ``worker --once``)."""
