@@ -1,0 +1,113 @@
+"""Submissions as CSV (UTF-8 with a BOM, so Excel shows Thai) and as XLSX.
+
+Residents' text is untrusted: a cell that a spreadsheet would run as a formula is neutralised
+(CSV: a leading apostrophe; XLSX: stored as a text cell).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from bot.exports.common import (
+    COUNT_FORMAT,
+    FORMULA_START,
+    HEADER_FILL,
+    print_setup,
+    put,
+    thai_datetime,
+)
+
+BOM = "\ufeff"
+# (key in each row, Thai header)
+SUBMISSION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("tracking_no", "เลขที่เรื่อง"),
+    ("created_at", "วันที่แจ้ง"),
+    ("community", "ชุมชน"),
+    ("strategy", "ยุทธศาสตร์"),
+    ("subarea", "แนวทาง"),
+    ("kind", "ประเภท"),
+    ("status", "สถานะ"),
+    ("text", "ข้อความ"),
+    ("has_photo", "มีภาพถ่าย"),
+    ("location", "ตำแหน่ง"),
+    ("residents", "จำนวนผู้แจ้ง"),
+    ("projects", "โครงการ"),
+)
+
+
+def csv_safe(value: Any) -> str:
+    """Return a cell as CSV text that Excel or LibreOffice will not run as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _cell_value(key: str, value: Any) -> Any:
+    if key == "created_at":
+        return thai_datetime(value)
+    if key == "has_photo":
+        return "มี" if value else "ไม่มี"
+    if key == "projects" and isinstance(value, list | tuple):
+        return "; ".join(value)
+    return value
+
+
+def iter_submissions_csv(rows: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
+    """Yield the CSV in chunks: the BOM and header first, then about 500 rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow([header for _, header in SUBMISSION_COLUMNS])
+    for i, row in enumerate(rows, start=1):
+        writer.writerow([csv_safe(_cell_value(key, row.get(key))) for key, _ in SUBMISSION_COLUMNS])
+        if i % 500 == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def submissions_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
+    """Return the whole CSV as bytes (UTF-8 with a BOM)."""
+    return b"".join(iter_submissions_csv(rows))
+
+
+def submissions_xlsx(rows: Iterable[Mapping[str, Any]], *, title: str = "") -> Workbook:
+    """Return a workbook with one sheet "เรื่องร้องเรียน" listing the submissions."""
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = "รายการเรื่อง"
+    start = 1
+    if title:
+        put(ws, 1, 1, title, bold=True, border=False, size=16)
+        start = 3
+    for col, (_, header) in enumerate(SUBMISSION_COLUMNS, start=1):
+        put(ws, start, col, header, bold=True, horizontal="center", fill=HEADER_FILL)
+    r = start
+    for r, row in enumerate(rows, start=start + 1):
+        for col, (key, _) in enumerate(SUBMISSION_COLUMNS, start=1):
+            value = _cell_value(key, row.get(key))
+            put(
+                ws,
+                r,
+                col,
+                value,
+                wrap=key == "text",
+                number_format=COUNT_FORMAT if key == "residents" else None,
+            )
+    widths = (16, 20, 22, 30, 30, 18, 20, 60, 10, 22, 12, 30)
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = f"B{start + 1}"
+    ws.auto_filter.ref = f"A{start}:{get_column_letter(len(SUBMISSION_COLUMNS))}{max(r, start)}"
+    print_setup(ws, f"{start}:{start}")
+    return wb
