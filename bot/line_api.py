@@ -100,19 +100,33 @@ class LineApi:
             # LINE answered 2xx (so the request was taken) with a body the SDK cannot read.
             raise UnreadableAnswer(f"LINE {what} answered with an unexpected body") from exc
 
+    @staticmethod
+    def _build(what: str, model, data: dict[str, Any]):
+        try:
+            return model.from_dict(data)
+        except (pydantic.ValidationError, pydantic.v1.ValidationError) as exc:
+            # The SDK refuses what LINE would (e.g. 14 quick replies): a retry cannot help.
+            # Only field paths and rules go into the error, never the values (residents' text).
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise PermanentLineError(f"LINE {what} request is invalid ({problems})") from exc
+
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> None:
         """Answer with a reply token (free, single use, valid about a minute)."""
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        data = {"replyToken": reply_token, "messages": messages}
+        request = self._build("reply", ReplyMessageRequest, data)
         self._call("reply", self.api.reply_message, request)
 
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> None:
         """Push to one user; LINE ignores a repeat with the same retry key (409)."""
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+        request = self._build("push", PushMessageRequest, {"to": to, "messages": messages})
         self._call("push", self.api.push_message, request, x_line_retry_key=retry_key)
 
     def multicast(self, to: list[str], messages: list[dict[str, Any]], retry_key: str) -> None:
         """Send to up to 500 users at once."""
-        request = MulticastRequest.from_dict({"to": to, "messages": messages})
+        request = self._build("multicast", MulticastRequest, {"to": to, "messages": messages})
         self._call("multicast", self.api.multicast, request, x_line_retry_key=retry_key)
 
     def display_name(self, user_id: str) -> str | None:
@@ -138,7 +152,7 @@ class LineApi:
 
     def create_rich_menu(self, menu: dict[str, Any], image: bytes) -> str:
         """Create a rich menu with its image, make it the default, and return its id."""
-        request = RichMenuRequest.from_dict(menu)
+        request = self._build("rich menu", RichMenuRequest, menu)
         created = self._call("rich menu", self.api.create_rich_menu, request)
         rich_menu_id = created.rich_menu_id
         self._call(
