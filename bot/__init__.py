@@ -15,7 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     import nlp
     from bot import config as settings_config
-    from bot import db, line_api, webhook, worker
+    from bot import dashboard, db, line_api, webhook, worker
     from bot.settings import load_municipality
 
     app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
@@ -40,22 +40,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     line_api.init_app(app)
     app.register_blueprint(webhook.bp)
-    _register_optional_blueprints(app)
-    worker.init_app(app)
-    return app
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """Register the simulator (only without a LINE channel), the dashboard and surveys."""
     if app.config["SIMULATOR"]:
+        # Only without a LINE channel, never in production (bot.config refuses that).
         from bot import simulator
 
         app.register_blueprint(simulator.bp)
-    try:
-        from bot import dashboard
-    except ImportError:  # the dashboard lands with its own issue
-        return
     dashboard.init_app(app)
+    worker.init_app(app)
+    return app
 
 
 def _configure_logging() -> None:

@@ -25,15 +25,15 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "/dashboard"
 # Each module exports ``bp``; optional ones (another engineer's) are skipped if missing.
-MODULES: list[tuple[str, bool]] = [
-    ("bot.dashboard.auth", True),
-    ("bot.dashboard.queue", True),
-    ("bot.dashboard.admin", True),
-    ("bot.dashboard.plan", False),
-    ("bot.dashboard.exports", False),
-    ("bot.dashboard.overview", False),
-    ("bot.surveys.views", False),
-]
+MODULES = (
+    "bot.dashboard.auth",
+    "bot.dashboard.queue",
+    "bot.dashboard.admin",
+    "bot.dashboard.plan",
+    "bot.dashboard.exports",
+    "bot.dashboard.overview",
+    "bot.surveys.views",
+)
 # Blueprints that verify their own signatures instead of a CSRF token.
 CSRF_EXEMPT = ("webhook", "simulator")
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -66,13 +66,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(404, _http_error)
 
     formatting.init_app(app)
-    for module_name, required in MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if required or exc.name != module_name:
-                raise
-            continue
+    for module_name in MODULES:
+        module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=PREFIX + (module.bp.url_prefix or ""))
     app.add_url_rule("/", "root", _root)
     app.after_request(_security_headers)
