@@ -1,0 +1,878 @@
+"""The public face of ``nlp``: configure, classify, train, evaluate and manage model versions."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import registry
+from .corpus import (
+    DEFAULT_CORPUS_DIR,
+    Example,
+    corpus_hash,
+    is_heldout,
+    load_corpus,
+    make_example,
+    read_examples_csv,
+    split,
+)
+from .embeddings import (
+    EMBEDDING_DIM,
+    EmbeddingCache,
+    decode_embedding,
+    encode_embedding,
+    get_embedder,
+    text_key,
+)
+from .evaluation import Report, label_report
+from .model import strategy_of
+from .taxonomies import DEFAULT_TAXONOMY_PATH, Taxonomy, load_taxonomy
+from .text import normalize, set_extra_words
+from .text import tokenize as _tokenize
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_UNSURE_THRESHOLD = 0.9  # held-out: ~68% of requests sure, 93% right (docs/nlp.md)
+DEFAULT_MODEL_DIR = "instance/models"
+OTHER_MIN_PROBABILITY = 0.65
+OTHER_MIN_PROBABILITY_TOPICAL = 0.8
+TOPICAL_CONFIDENCE = 0.95
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What :func:`configure` stores."""
+
+    model_dir: Path
+    taxonomy_path: Path
+    unsure_threshold: float
+    use_embeddings: bool
+    corpus_dir: Path
+
+
+def _default_settings() -> Settings:
+    return Settings(
+        model_dir=Path(os.environ.get("RUAMKID_MODEL_DIR", DEFAULT_MODEL_DIR)),
+        taxonomy_path=Path(os.environ.get("RUAMKID_TAXONOMY", DEFAULT_TAXONOMY_PATH)),
+        unsure_threshold=DEFAULT_UNSURE_THRESHOLD,
+        use_embeddings=True,
+        corpus_dir=DEFAULT_CORPUS_DIR,
+    )
+
+
+_settings: Settings | None = None
+_model_lock = threading.Lock()
+
+
+def settings() -> Settings:
+    """The settings in force (defaults from the environment until :func:`configure` is called)."""
+    global _settings
+    if _settings is None:
+        _settings = _default_settings()
+    return _settings
+
+
+def configure(
+    *,
+    model_dir: str | Path,
+    taxonomy_path: str | Path | None = None,
+    unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD,
+    use_embeddings: bool = True,
+    corpus_dir: str | Path | None = None,
+) -> None:
+    """Store settings and forget cached taxonomy and model; cheap, loads nothing.
+
+    >>> configure(model_dir="instance/models", unsure_threshold=0.6)
+    """
+    if not 0.0 <= unsure_threshold <= 1.0:
+        raise ValueError(f"unsure_threshold must be within 0..1, got {unsure_threshold!r}")
+    global _settings
+    new = Settings(
+        model_dir=Path(model_dir),
+        taxonomy_path=Path(taxonomy_path) if taxonomy_path else DEFAULT_TAXONOMY_PATH,
+        unsure_threshold=float(unsure_threshold),
+        use_embeddings=bool(use_embeddings),
+        corpus_dir=Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR,
+    )
+    if new == _settings:
+        return  # an app factory called again with the same settings keeps the loaded model
+    _settings = new
+    taxonomy.cache_clear()
+    _active_model.cache_clear()
+
+
+@functools.lru_cache(maxsize=1)
+def taxonomy() -> Taxonomy:
+    """Return the configured taxonomy (loaded once, validated; see :func:`load_taxonomy`)."""
+    tax = load_taxonomy(settings().taxonomy_path)
+    set_extra_words(tax.dictionary_words())
+    return tax
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into words, keeping the taxonomy's local words whole.
+
+    >>> tokenize("ลำเหมืองตันบ่ไหลเจ้า")
+    ['ลำเหมือง', 'ตัน', 'บ่', 'ไหล', 'เจ้า']
+    """
+    taxonomy()  # the dictionary includes the configured taxonomy's keywords and communities
+    return _tokenize(text)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredLabel:
+    """A strategy code with its Thai name and calibrated probability."""
+
+    code: str
+    name: str
+    confidence: float
+
+    def to_dict(self) -> dict:
+        """Return plain JSON-ready data."""
+        return {"code": self.code, "name": self.name, "confidence": round(self.confidence, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What the classifier says about one message.
+
+    ``strategy``/``subarea`` are ``None`` when ``kind == "other"`` (not a request); ``top3``
+    still ranks strategies so staff can reassign. ``unsure`` is true when the deciding
+    confidence (strategy for a request, kind for ``other``) is under the configured threshold.
+    ``embedding`` is the float32 sentence embedding to store with the submission.
+    """
+
+    kind: str
+    kind_confidence: float
+    strategy: str | None
+    strategy_name: str | None
+    subarea: str | None
+    subarea_name: str | None
+    confidence: float
+    subarea_confidence: float
+    top3: tuple[ScoredLabel, ...]
+    unsure: bool
+    model_version: str
+    embedding: bytes | None = field(default=None, repr=False)
+
+    @property
+    def is_request(self) -> bool:
+        """True for complaint, need, question and suggestion; never for ``other``."""
+        return self.kind != "other"
+
+    def to_dict(self) -> dict:
+        """Return JSON-ready data (without the embedding bytes)."""
+        return {
+            "kind": self.kind,
+            "kind_confidence": round(self.kind_confidence, 4),
+            "strategy": self.strategy,
+            "strategy_name": self.strategy_name,
+            "subarea": self.subarea,
+            "subarea_name": self.subarea_name,
+            "confidence": round(self.confidence, 4),
+            "subarea_confidence": round(self.subarea_confidence, 4),
+            "top3": [s.to_dict() for s in self.top3],
+            "unsure": self.unsure,
+            "is_request": self.is_request,
+            "model_version": self.model_version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """Outcome of :func:`train`: the new version, whether it is now active, and why."""
+
+    version: str
+    activated: bool
+    reason: str
+    previous_version: str | None
+    weights_sha256: str
+    metrics: dict
+    previous_metrics: dict | None
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """Return plain JSON-ready data."""
+        return {
+            "version": self.version,
+            "activated": self.activated,
+            "reason": self.reason,
+            "previous_version": self.previous_version,
+            "weights_sha256": self.weights_sha256,
+            "metrics": self.metrics,
+            "previous_metrics": self.previous_metrics,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+# --- the active model -------------------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    model: object  # nlp.model.Model
+    version: str
+    meta: dict
+
+
+@functools.lru_cache(maxsize=1)
+def _active_model() -> _Loaded:
+    cfg = settings()
+    tax = taxonomy()
+    with _model_lock:
+        version = registry.read_active(cfg.model_dir)
+        if version is None:
+            with registry.training_lock(cfg.model_dir):
+                version = registry.read_active(cfg.model_dir)  # another worker may have won
+                if version is None:
+                    logger.warning(
+                        "no active model in %s: training one from the shipped corpus "
+                        "(first start builds the model)",
+                        cfg.model_dir,
+                    )
+                    result = _train_locked(tax, (), force=True, progress=None)
+                    version = result.version
+        started = time.perf_counter()
+        model, meta = registry.load_version(cfg.model_dir, version)
+        logger.info("model %s loaded in %.2f s", version, time.perf_counter() - started)
+        return _Loaded(model, version, meta)
+
+
+def active_version() -> str | None:
+    """The active model version in the configured model folder, or ``None`` before any."""
+    return registry.read_active(settings().model_dir)
+
+
+def list_models() -> list[registry.ModelInfo]:
+    """All model versions in the configured folder, oldest first, the active one marked."""
+    return registry.list_versions(settings().model_dir)
+
+
+def activate(version: str) -> None:
+    """Make ``version`` the active model (after checking it loads); use it to roll back."""
+    cfg = settings()
+    registry.load_version(cfg.model_dir, version)
+    registry.write_active(cfg.model_dir, version)
+    _active_model.cache_clear()
+    logger.info("model %s activated", version)
+
+
+# --- classification ---------------------------------------------------------------------------
+
+
+def _has_letters(norm: str) -> bool:
+    from .text import PLACEHOLDERS
+
+    for ph in PLACEHOLDERS:
+        norm = norm.replace(ph, " ")
+    return any(unicodedata.category(ch).startswith("L") for ch in norm)
+
+
+def _rule_other(version: str, confidence: float = 1.0) -> Prediction:
+    return Prediction(
+        kind="other",
+        kind_confidence=confidence,
+        strategy=None,
+        strategy_name=None,
+        subarea=None,
+        subarea_name=None,
+        confidence=0.0,
+        subarea_confidence=0.0,
+        top3=(),
+        unsure=False,
+        model_version=version,
+        embedding=None,
+    )
+
+
+def _embed(norms: Sequence[str], cache: EmbeddingCache | None = None) -> np.ndarray | None:
+    if not settings().use_embeddings:
+        return None
+    embedder = get_embedder()
+    if embedder is None:
+        return None
+    out = np.zeros((len(norms), 384), dtype=np.float32)
+    todo = []
+    for i, norm in enumerate(norms):
+        hit = cache.get(text_key(norm)) if cache is not None else None
+        if hit is not None:
+            out[i] = hit
+        else:
+            todo.append(i)
+    if todo:
+        out[todo] = embedder.embed([norms[i] for i in todo])
+    return out
+
+
+def _predictions(
+    loaded: _Loaded, norms: Sequence[str], embeddings: np.ndarray | None
+) -> list[Prediction]:
+    tax = taxonomy()
+    model = loaded.model
+    threshold = settings().unsure_threshold
+    tokens = [_tokenize(n) for n in norms]
+    p_kind, p_strat, p_sub = model.predict_proba(norms, tokens, embeddings)
+    kind_labels = model.kind.labels
+    strat_labels = model.strategy_labels
+    sub_labels = model.subarea_labels
+    names = {s.code: s.name for s in tax.strategies}
+    out: list[Prediction] = []
+    for i in range(len(norms)):
+        k = int(np.argmax(p_kind[i]))
+        # Losing a request costs more than showing staff a greeting: drop a message as "other"
+        # only when the model is fairly sure, and surer still when the text is clearly about one
+        # strategy (short complaints such as "ถนนพัง" look like chit-chat to the kind head).
+        other_min = OTHER_MIN_PROBABILITY
+        if float(p_strat[i].max()) >= TOPICAL_CONFIDENCE:
+            other_min = OTHER_MIN_PROBABILITY_TOPICAL
+        if kind_labels[k] == "other" and p_kind[i, k] < other_min:
+            masked = p_kind[i].copy()
+            masked[k] = -1.0
+            k = int(np.argmax(masked))
+        kind, kind_conf = kind_labels[k], float(p_kind[i, k])
+        order = np.argsort(-p_strat[i], kind="stable")[:3]
+        top3 = tuple(
+            ScoredLabel(
+                strat_labels[j], names.get(strat_labels[j], strat_labels[j]), float(p_strat[i, j])
+            )
+            for j in order
+        )
+        emb = encode_embedding(embeddings[i]) if embeddings is not None else None
+        if kind == "other":
+            out.append(
+                Prediction(
+                    kind="other",
+                    kind_confidence=kind_conf,
+                    strategy=None,
+                    strategy_name=None,
+                    subarea=None,
+                    subarea_name=None,
+                    confidence=0.0,
+                    subarea_confidence=0.0,
+                    top3=top3,
+                    unsure=kind_conf < threshold,
+                    model_version=loaded.version,
+                    embedding=emb,
+                )
+            )
+            continue
+        best = top3[0]
+        sub_code, sub_name, sub_conf = None, None, 0.0
+        cols = [j for j, code in enumerate(sub_labels) if strategy_of(code) == best.code]
+        real = [j for j in cols if not sub_labels[j].endswith(".*")]
+        if real:
+            j = real[int(np.argmax(p_sub[i, real]))]
+            sub_code = sub_labels[j]
+            # P(sub-area | strategy); the ".*" mass (strategy-only examples) counts as unknown.
+            sub_conf = float(p_sub[i, j] / max(float(p_sub[i, cols].sum()), 1e-12))
+            try:
+                sub_name = tax.subarea_name(sub_code)
+            except KeyError:
+                sub_name = sub_code
+        out.append(
+            Prediction(
+                kind=kind,
+                kind_confidence=kind_conf,
+                strategy=best.code,
+                strategy_name=best.name,
+                subarea=sub_code,
+                subarea_name=sub_name,
+                confidence=best.confidence,
+                subarea_confidence=sub_conf,
+                top3=top3,
+                unsure=best.confidence < threshold,
+                model_version=loaded.version,
+                embedding=emb,
+            )
+        )
+    return out
+
+
+def classify(text: str) -> Prediction:
+    """Classify one resident's message.
+
+    >>> classify("ไฟกิ่งหน้าวัดดับมาสามวันแล้วเจ้า").strategy
+    'LPN-S7'
+    >>> classify("   ").kind
+    'other'
+    """
+    return classify_many([text])[0]
+
+
+def classify_many(
+    texts: Iterable[str],
+    *,
+    embeddings: Sequence[bytes | None] | None = None,
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> list[Prediction]:
+    """Classify many messages in batches (a backlog); ``progress(n)`` after each batch.
+
+    ``embeddings`` are the stored ``Prediction.embedding`` bytes of each message, if any:
+    re-classifying stored submissions with them skips the embedding model entirely.
+    """
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    if embeddings is not None and len(embeddings) != len(texts):
+        raise ValueError(f"got {len(embeddings)} embeddings for {len(texts)} texts")
+    norms = [normalize(t) if t.strip() else "" for t in texts]
+    needs_model = [bool(n) and _has_letters(n) for n in norms]
+    loaded = _active_model() if any(needs_model) else None
+    version = loaded.version if loaded is not None else (active_version() or "")
+    results: list[Prediction] = []
+    for start in range(0, len(texts), batch_size):
+        stop = min(start + batch_size, len(texts))
+        todo = [i for i in range(start, stop) if needs_model[i]]
+        batch: dict[int, Prediction] = {}
+        if todo and loaded is not None:
+            sub = [norms[i] for i in todo]
+            stored = [decode_embedding(embeddings[i]) for i in todo] if embeddings else []
+            missing = [r for r in range(len(sub)) if not stored or stored[r] is None]
+            fresh = _embed([sub[r] for r in missing]) if missing else None
+            vectors: np.ndarray | None = None
+            if fresh is not None or not missing:
+                vectors = np.zeros((len(sub), EMBEDDING_DIM), dtype=np.float32)
+                for r, vec in enumerate(stored):
+                    if vec is not None:
+                        vectors[r] = vec
+                if fresh is not None:
+                    vectors[missing] = fresh
+            if vectors is None and loaded.model.featurizer.uses_embeddings:
+                _warn_no_embeddings()
+            batch = dict(zip(todo, _predictions(loaded, sub, vectors), strict=True))
+        for i in range(start, stop):
+            if i in batch:
+                results.append(batch[i])
+            elif not norms[i]:
+                results.append(_rule_other(version))  # empty input
+            else:
+                results.append(_rule_other(version, 0.99))  # emoji, laughter, a bare link
+        if progress is not None:
+            progress(stop - start)
+    return results
+
+
+@functools.lru_cache(maxsize=1)
+def _warn_no_embeddings() -> None:
+    logger.warning("the active model uses embeddings but none are available; lexical only")
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def _taxonomy_digest(tax: Taxonomy) -> str:
+    return hashlib.sha256(Path(tax.source).read_bytes()).hexdigest() if tax.source else ""
+
+
+def _prepare(
+    examples: Sequence[Example],
+    cache: EmbeddingCache | None,
+    use_embeddings: bool,
+    progress: Progress | None,
+    span: tuple[float, float],
+):
+    from .model import TrainingData
+
+    norms = [normalize(ex.text) for ex in examples]
+    tokens = [_tokenize(n) for n in norms]
+    embeddings = None
+    embedder = get_embedder() if use_embeddings else None
+    if embedder is not None:
+        embeddings = np.zeros((len(examples), 384), dtype=np.float32)
+        todo: list[int] = []
+        for i, (ex, norm) in enumerate(zip(examples, norms, strict=True)):
+            vec = decode_embedding(ex.embedding)
+            if vec is None and cache is not None:
+                vec = cache.get(text_key(norm))
+            if vec is None:
+                todo.append(i)
+            else:
+                embeddings[i] = vec
+        if todo:
+            logger.info("embedding %d texts not in the cache", len(todo))
+            done = [0]
+
+            def tick(n: int) -> None:
+                done[0] += n
+                if progress is not None:
+                    lo, hi = span
+                    progress("embed", lo + (hi - lo) * done[0] / len(todo))
+
+            vecs = embedder.embed([norms[i] for i in todo], progress=tick)
+            for i, vec in zip(todo, vecs, strict=True):
+                embeddings[i] = vec
+                if cache is not None:
+                    cache.put(text_key(norms[i]), vec)
+    return TrainingData(
+        texts=norms,
+        tokens=tokens,
+        embeddings=embeddings,
+        kinds=[ex.kind for ex in examples],
+        strategies=[ex.strategy for ex in examples],
+        subareas=[ex.subarea for ex in examples],
+        weights=np.ones(len(examples), dtype=np.float64),
+    )
+
+
+def _evaluate_loaded(
+    loaded: _Loaded,
+    rows: Sequence[Example],
+    labels: Sequence[str] = ("strategy", "subarea", "kind"),
+    cache: EmbeddingCache | None = None,
+) -> Report:
+    tax = taxonomy()
+    norms = [normalize(r.text) for r in rows]
+    embeddings = None
+    if loaded.model.featurizer.uses_embeddings:
+        embeddings = np.zeros((len(rows), 384), dtype=np.float32)
+        missing = []
+        for i, r in enumerate(rows):
+            vec = decode_embedding(r.embedding)
+            if vec is None and cache is not None:
+                vec = cache.get(text_key(norms[i]))
+            if vec is None:
+                missing.append(i)
+            else:
+                embeddings[i] = vec
+        if missing:
+            got = _embed([norms[i] for i in missing], None)
+            if got is None:
+                embeddings = None
+            else:
+                embeddings[missing] = got
+                if cache is not None:
+                    for i, vec in zip(missing, got, strict=True):
+                        cache.put(text_key(norms[i]), vec)
+    preds: list[Prediction] = [_rule_other(loaded.version)] * len(rows)
+    idx = [i for i, n in enumerate(norms) if n and _has_letters(n)]
+    if idx:
+        sub_norms = [norms[i] for i in idx]
+        sub_emb = embeddings[idx] if embeddings is not None else None
+        for i, p in zip(idx, _predictions(loaded, sub_norms, sub_emb), strict=True):
+            preds[i] = p
+    reports = {}
+    if "strategy" in labels:
+        pairs = [(r.strategy, p) for r, p in zip(rows, preds, strict=True) if r.strategy]
+        if pairs:
+            reports["strategy"] = label_report(
+                "strategy",
+                [t for t, _ in pairs],
+                [p.top3[0].code if p.top3 else "none" for _, p in pairs],
+                tax.strategy_codes,
+            )
+    if "subarea" in labels:
+        pairs = [(r.subarea, p) for r, p in zip(rows, preds, strict=True) if r.subarea]
+        if pairs:
+            reports["subarea"] = label_report(
+                "subarea",
+                [t for t, _ in pairs],
+                [_subarea_guess(p) for _, p in pairs],
+                tax.subarea_codes,
+            )
+    other_recall = None
+    if "kind" in labels:
+        reports["kind"] = label_report(
+            "kind", [r.kind for r in rows], [p.kind for p in preds], tax.kind_codes
+        )
+        if any(r.kind == "other" for r in rows):
+            other_recall = reports["kind"].per_class["other"].recall
+    threshold = settings().unsure_threshold
+    coverage = precision = None
+    req = [(r, p) for r, p in zip(rows, preds, strict=True) if r.strategy and p.top3]
+    if req:
+        sure = [(r, p) for r, p in req if p.top3[0].confidence >= threshold]
+        coverage = len(sure) / len(req)
+        precision = sum(r.strategy == p.top3[0].code for r, p in sure) / len(sure) if sure else 0.0
+    extra: dict[str, float] = {}
+    if req:
+        extra["strategy_top3_accuracy"] = sum(
+            r.strategy in {s.code for s in p.top3} for r, p in req
+        ) / len(req)
+        extra["strategy_ece"] = float(
+            _expected_calibration_error(
+                np.array([p.top3[0].confidence for _, p in req]),
+                np.array([r.strategy == p.top3[0].code for r, p in req]),
+            )
+        )
+    return Report(
+        extra=extra,
+        model_version=loaded.version,
+        n=len(rows),
+        labels=reports,
+        other_recall=other_recall,
+        unsure_threshold=threshold,
+        coverage=coverage,
+        precision_when_sure=precision,
+    )
+
+
+def _expected_calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
+    """Mean gap between confidence and accuracy over ten equal-width bins, weighted by size."""
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += abs(float(confidence[mask].mean()) - float(right[mask].mean())) * mask.sum()
+    return total / max(len(confidence), 1)
+
+
+def _subarea_guess(p: Prediction) -> str:
+    if p.subarea:
+        return p.subarea
+    return "none"
+
+
+def summary(report: Report) -> dict:
+    """The headline figures of a report, as stored in model metadata."""
+    out: dict[str, float | int | None] = {"n": report.n}
+    for name, rep in report.labels.items():
+        out[f"{name}_macro_f1"] = round(rep.macro_f1, 4)
+        out[f"{name}_accuracy"] = round(rep.accuracy, 4)
+        out[f"{name}_balanced_accuracy"] = round(rep.balanced_accuracy, 4)
+    for key, value in report.extra.items():
+        out[key] = round(value, 4)
+    out["other_recall"] = None if report.other_recall is None else round(report.other_recall, 4)
+    out["coverage"] = None if report.coverage is None else round(report.coverage, 4)
+    out["precision_when_sure"] = (
+        None if report.precision_when_sure is None else round(report.precision_when_sure, 4)
+    )
+    return out
+
+
+def _score(metrics: dict) -> float:
+    """One number to compare models on a split: mean of strategy and kind macro-F1."""
+    parts = [metrics.get(k) for k in ("strategy_macro_f1", "kind_macro_f1")]
+    parts = [p for p in parts if p is not None]
+    return float(np.mean(parts)) if parts else 0.0
+
+
+TOLERANCE = 0.005
+
+
+def train(
+    extra_examples: Iterable[Example] = (),
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train on the corpus plus staff labels; activate only if not worse than the active model.
+
+    The new model and the active one are both scored on the corpus held-out split and on the
+    held-out part of the staff labels (same hash rule); the new one is activated when neither
+    score drops by more than 0.005, or when ``force`` is true. Every trained version is kept.
+    """
+    cfg = settings()
+    tax = taxonomy()
+    with registry.training_lock(cfg.model_dir):
+        result = _train_locked(tax, extra_examples, force=force, progress=progress)
+    _active_model.cache_clear()
+    return result
+
+
+def _train_locked(
+    tax: Taxonomy,
+    extra_examples: Iterable[Example],
+    *,
+    force: bool,
+    progress: Progress | None,
+) -> TrainResult:
+    from .model import TrainConfig, fit_model
+
+    started = time.perf_counter()
+    cfg = settings()
+
+    def report_progress(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, min(max(fraction, 0.0), 1.0))
+
+    corpus = load_corpus(cfg.corpus_dir, tax)
+    extras = [
+        make_example(
+            tax,
+            ex.text,
+            ex.strategy,
+            ex.subarea,
+            ex.kind,
+            embedding=ex.embedding,
+            where=f"staff label {i}",
+        )
+        for i, ex in enumerate(extra_examples)
+    ]
+    train_rows, heldout = split(corpus)
+    extra_train, extra_heldout = split(extras)
+    report_progress("load", 0.02)
+
+    embedder = get_embedder() if cfg.use_embeddings else None
+    cache = EmbeddingCache(cfg.model_dir, embedder.model_id) if embedder is not None else None
+    rows = train_rows + extra_train
+    data = _prepare(rows, cache, embedder is not None, report_progress, (0.02, 0.6))
+    data.weights[len(train_rows) :] = TrainConfig().extra_weight
+    config = TrainConfig(use_embeddings=embedder is not None)
+
+    stages = {"features": 0.65, "kind": 0.75, "strategy": 0.85, "subarea": 0.9}
+    model = fit_model(data, tax, config, lambda s: report_progress(s, stages.get(s, 0.9)))
+    digest = model.weights_digest()
+
+    candidate = _Loaded(model, "candidate", {})
+    new_heldout = summary(_evaluate_loaded(candidate, heldout, cache=cache)) if heldout else {}
+    new_staff = (
+        summary(_evaluate_loaded(candidate, extra_heldout, cache=cache)) if extra_heldout else {}
+    )
+    report_progress("evaluate", 0.95)
+
+    previous = registry.read_active(cfg.model_dir)
+    prev_metrics = None
+    activated, reason = True, "no active model yet"
+    if previous is not None:
+        try:
+            prev_model, prev_meta = registry.load_version(cfg.model_dir, previous)
+        except registry.ModelError as exc:
+            logger.warning("active model unusable (%s); the new one replaces it", exc)
+        else:
+            prev = _Loaded(prev_model, previous, prev_meta)
+            prev_heldout = summary(_evaluate_loaded(prev, heldout, cache=cache)) if heldout else {}
+            prev_staff = (
+                summary(_evaluate_loaded(prev, extra_heldout, cache=cache)) if extra_heldout else {}
+            )
+            prev_metrics = {"heldout": prev_heldout, "staff_heldout": prev_staff}
+            worse = []
+            if _score(new_heldout) < _score(prev_heldout) - TOLERANCE:
+                worse.append(
+                    f"held-out score {_score(new_heldout):.3f} < {_score(prev_heldout):.3f}"
+                )
+            if extra_heldout and _score(new_staff) < _score(prev_staff) - TOLERANCE:
+                worse.append(
+                    f"staff-label score {_score(new_staff):.3f} < {_score(prev_staff):.3f}"
+                )
+            if worse and not force:
+                activated, reason = False, "worse than the active model: " + "; ".join(worse)
+            elif worse:
+                reason = "forced despite: " + "; ".join(worse)
+            else:
+                reason = "not worse than the active model"
+    if cache is not None:
+        cache.save()
+    meta = {
+        "weights_sha256": digest,
+        "features": "lexical+embeddings" if model.featurizer.uses_embeddings else "lexical",
+        "embedder": embedder.model_id if embedder is not None else None,
+        "corpus_hash": corpus_hash(corpus),
+        "taxonomy_sha256": _taxonomy_digest(tax),
+        "n_corpus": len(corpus),
+        "n_train": len(rows),
+        "n_heldout": len(heldout),
+        "n_staff": len(extras),
+        "n_staff_heldout": len(extra_heldout),
+        "metrics": {"heldout": new_heldout, "staff_heldout": new_staff},
+        "activated_on_creation": activated,
+        "reason": reason,
+    }
+    seconds = time.perf_counter() - started
+    meta["train_seconds"] = round(seconds, 2)
+    version = registry.save_version(cfg.model_dir, model, meta)
+    if activated:
+        registry.write_active(cfg.model_dir, version)
+    logger.info(
+        "trained model %s in %.1f s (%s): %s",
+        version,
+        seconds,
+        "activated" if activated else "kept inactive",
+        reason,
+    )
+    report_progress("save", 1.0)
+    return TrainResult(
+        version=version,
+        activated=activated,
+        reason=reason,
+        previous_version=previous,
+        weights_sha256=digest,
+        metrics=meta["metrics"],
+        previous_metrics=prev_metrics,
+        seconds=seconds,
+    )
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def read_examples(path: str | Path) -> tuple[list[Example], tuple[str, ...]]:
+    """Read a labelled CSV (``text``, ``strategy``, optional ``subarea``, ``kind``).
+
+    Returns the rows and the labels the file actually has, e.g. ``("strategy", "kind")``.
+    """
+    import csv
+
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+        fields = set(next(csv.reader(fh), []))
+    labels = tuple(name for name in ("strategy", "subarea", "kind") if name in fields)
+    return read_examples_csv(path, taxonomy()), labels
+
+
+def evaluate(
+    rows: Iterable[Example],
+    *,
+    labels: Sequence[str] = ("strategy", "subarea", "kind"),
+) -> Report:
+    """Score the active model on labelled rows: accuracy, balanced accuracy, P/R/F1, confusion."""
+    rows = list(rows)
+    if not rows:
+        raise ValueError("evaluate needs at least one labelled row")
+    for name in labels:
+        if name not in ("strategy", "subarea", "kind"):
+            raise ValueError(f"unknown label {name!r}; expected strategy, subarea or kind")
+    loaded = _active_model()
+    cache = None
+    embedder = get_embedder() if settings().use_embeddings else None
+    if embedder is not None and loaded.model.featurizer.uses_embeddings:
+        # Read-only use of the training cache: held-out corpus rows are not embedded again.
+        cache = EmbeddingCache(settings().model_dir, embedder.model_id)
+    return _evaluate_loaded(loaded, rows, labels, cache)
+
+
+def heldout_examples() -> list[Example]:
+    """The corpus rows of the fixed held-out split (never trained on)."""
+    return split(load_corpus(settings().corpus_dir, taxonomy()))[1]
+
+
+def corpus_examples() -> list[Example]:
+    """Every row of the configured corpus."""
+    return load_corpus(settings().corpus_dir, taxonomy())
+
+
+__all__ = [
+    "Prediction",
+    "ScoredLabel",
+    "Settings",
+    "TrainResult",
+    "activate",
+    "active_version",
+    "classify",
+    "classify_many",
+    "configure",
+    "corpus_examples",
+    "evaluate",
+    "heldout_examples",
+    "is_heldout",
+    "list_models",
+    "read_examples",
+    "settings",
+    "summary",
+    "taxonomy",
+    "tokenize",
+    "train",
+]
