@@ -530,6 +530,21 @@ def wait_for_replies(
 # --- main -----------------------------------------------------------------------------------------
 
 
+def wait_for_empty_inbox(database: Path, timeout: float) -> int:
+    """Wait until the worker has processed every stored event; return how many are left."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(database, timeout=30) as connection:
+            (left,) = connection.execute(
+                "SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')"
+            ).fetchone()
+        if left == 0 or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
 def main() -> int:
     """Run the benchmark and print and save its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -629,7 +644,9 @@ def main() -> int:
             server.stop()
 
         # Ruamkid as the Procfile deploys it: web processes without the worker thread, and
-        # `ruamkid worker` beside them (same database).
+        # `ruamkid worker` beside them (same database). The throughput phase runs before the
+        # worker starts, so it measures the webhook alone, as the ceiling does; the worker then
+        # drains the backlog (timed) and stays up for the fixed-rate phase.
         env = {
             **base_env,
             "INLINE_WORKER": "0",
@@ -639,23 +656,31 @@ def main() -> int:
         prepare_database(env, 0)
         server = Server("ruamkid-web", "bot:create_app()", env, args.workers, args.threads)
         worker_log = open(workdir / "ruamkid-worker.log", "w")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [str(Path(sys.executable).with_name("ruamkid")), "worker"],
-            env=env,
-            stdout=worker_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        worker = None
         try:
-            print("ruamkid (web + separate worker): throughput …", flush=True)
+            print("ruamkid (web alone, worker started after): throughput …", flush=True)
             results["procfile_throughput"] = throughput(server, 30)
-            time.sleep(2)
+            started = time.monotonic()
+            worker = subprocess.Popen(
+                [str(Path(sys.executable).with_name("ruamkid")), "worker"],
+                env=env,
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            left = wait_for_empty_inbox(workdir / "procfile.db", 300)
+            results["procfile_backlog"] = {
+                "events": results["procfile_throughput"]["events"] + 100,
+                "drain_s": time.monotonic() - started,
+                "left": left,
+            }
             print("ruamkid (web + separate worker): fixed rate …", flush=True)
             results["procfile_fixed_rate"] = fixed_rate(server, 31)
         finally:
             server.stop()
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(20)
+            if worker is not None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(20)
             worker_log.close()
 
         # Ruamkid, phase 3: consented residents sending needs; time to the reply.
@@ -733,6 +758,7 @@ def print_table(results: dict[str, Any]) -> None:
     cr, rr = results["ceiling_fixed_rate"], results["ruamkid_fixed_rate"]
     reply = results["ruamkid_reply_latency"]
     p, pr = results["procfile_throughput"], results["procfile_fixed_rate"]
+    backlog = results["procfile_backlog"]
     summary = results["summary"]
     rows = [
         ("throughput tool", c["tool"], r["tool"], ""),
@@ -755,14 +781,20 @@ def print_table(results: dict[str, Any]) -> None:
         ("  p50 to 200 (ms)", f"{cr['p50_ms']:.1f}", f"{rr['p50_ms']:.1f}", ""),
         ("  p99 to 200 (ms)", f"{cr['p99_ms']:.1f}", f"{rr['p99_ms']:.1f}", "target < 100"),
         (
-            "web + separate worker: events/s",
+            "web alone (Procfile, worker later)",
             "",
             f"{p['events_per_s']:.0f}",
             f"ratio {p['events_per_s'] / c['events_per_s']:.2f}",
         ),
         ("  p50 / p99 to 200 (ms)", "", f"{p['p50_ms']:.1f} / {p['p99_ms']:.1f}", ""),
         (
-            f"  at {pr['target_events_per_s']:.0f}/s: p99 to 200 (ms)",
+            "  backlog drained by worker (s)",
+            "",
+            f"{backlog['drain_s']:.1f}",
+            f"{backlog['events']} events, {backlog['left']} left",
+        ),
+        (
+            f"  with worker, at {pr['target_events_per_s']:.0f}/s: p99 (ms)",
             "",
             f"{pr['p99_ms']:.1f}",
             "target < 100",
