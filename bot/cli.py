@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import threading
 
@@ -83,9 +82,11 @@ def serve_command(host: str, port: int | None, workers: int) -> None:
     if app.config["SIMULATOR"]:
         click.echo(f"ไม่มีบัญชี LINE: เปิดเครื่องจำลองแชตที่ http://{host}:{port}/simulator")
     click.echo(f"แดชบอร์ดเจ้าหน้าที่: http://{host}:{port}/dashboard")
-    gunicorn = shutil.which("gunicorn") or "gunicorn"
+    # Through this interpreter: the venv's bin folder need not be on PATH.
     args = [
-        gunicorn,
+        sys.executable,
+        "-m",
+        "gunicorn",
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -99,7 +100,7 @@ def serve_command(host: str, port: int | None, workers: int) -> None:
         "bot:create_app()",
     ]
     sys.stdout.flush()
-    os.execv(gunicorn, args)  # noqa: S606 -- replace this process with gunicorn
+    os.execv(sys.executable, args)  # noqa: S606 -- replace this process with gunicorn
 
 
 def _register_subcommands() -> None:
