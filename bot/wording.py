@@ -10,27 +10,12 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from bot.settings import Municipality
 
 # Thailand keeps no daylight saving time: a fixed offset needs no tz database.
-BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
-THAI_MONTHS = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-)
+
 
 DEFAULTS: dict[str, str] = {
     # --- follow and consent -------------------------------------------------------------
@@ -202,13 +187,3 @@ def fill(template: str, values: Mapping[str, Any]) -> str:
 def wording(municipality: Municipality) -> Wording:
     """Return the wording of ``municipality``."""
     return Wording(municipality)
-
-
-def thai_date(moment: datetime | None) -> str:
-    """Return a Buddhist-era date in Bangkok time, e.g. ``26 พ.ย. 2569``."""
-    if moment is None:
-        return "-"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(BANGKOK)
-    return f"{local.day} {THAI_MONTHS[local.month - 1]} {local.year + 543}"

@@ -90,6 +90,20 @@ def create_submission(
     return submission
 
 
+def classification_fields(prediction: Any) -> dict[str, Any]:
+    """Return the fields of an ``nlp.Prediction`` that a submission keeps."""
+    return {
+        "strategy": prediction.strategy,
+        "subarea": prediction.subarea,
+        "kind": prediction.kind,
+        "confidence": prediction.confidence,
+        "top3": [label.to_dict() for label in prediction.top3],
+        "unsure": prediction.unsure,
+        "model_version": prediction.model_version,
+        "embedding": prediction.embedding,
+    }
+
+
 def apply_classification(submission: Submission, classification: Mapping[str, Any]) -> None:
     """Copy a prediction's fields onto the submission."""
     for name in CLASSIFICATION_FIELDS:

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.dashboard.formatting import thai_date
 from bot.services import change_status
-from bot.wording import thai_date
 from storage.models import OutboxMessage, Submission, SubmissionEvent, TrainingLabel
 from tests import line_events
 from tests.conversation_support import (
@@ -447,7 +447,7 @@ def test_status_lists_the_last_five_with_buddhist_era_dates(line, line_api, sess
     for submission in subs[1:]:
         assert submission.tracking_no in reply
     assert "กำลังดำเนินการ" in reply and "ใหม่" in reply
-    expected = thai_date(subs[-1].created_at)
+    expected = thai_date(subs[-1].created_at, time=False)
     assert re.fullmatch(r"\d{1,2} \S+ 25\d\d", expected)
     assert f"({expected})" in reply
     assert "ยาวมาก" * 10 not in reply  # excerpts are short

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.conversation import handle_event, keywords, postbacks
 from bot.conversation import replies as r
+from bot.dashboard.formatting import thai_date
 from bot.events import IncomingEvent
 from bot.settings import load_municipality
-from bot.wording import DEFAULTS, Wording, fill, thai_date
+from bot.wording import DEFAULTS, Wording, fill
 from storage.models import Resident, Submission
 from storage.submissions import OPEN_KEY, create_submission, open_submission, tracking_number
 from tests.conversation_support import USER, check_limits, context
@@ -67,7 +68,7 @@ def test_a_broken_override_never_breaks_the_reply(template):
     ],
 )
 def test_thai_dates_are_buddhist_era_in_bangkok_time(moment, expected):
-    assert thai_date(moment) == expected
+    assert thai_date(moment, time=False) == expected
 
 
 def test_tracking_numbers_use_the_bangkok_buddhist_year():

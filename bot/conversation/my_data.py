@@ -14,7 +14,7 @@ from bot.conversation import postbacks
 from bot.conversation import replies as r
 from bot.conversation.replies import Message
 from bot.conversation.turn import Turn
-from bot.wording import thai_date
+from bot.dashboard.formatting import thai_date
 from storage import residents
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def on_my_data(turn: Turn) -> list[Message]:
         submissions=summary.submissions,
         photos=summary.photos,
         locations=summary.locations,
-        consented=thai_date(summary.consented_at) if summary.consented_at else unknown,
+        consented=thai_date(summary.consented_at, time=False) if summary.consented_at else unknown,
     )
     items = [
         r.postback(turn.say("change_community_button"), postbacks.encode("page", p=1)),

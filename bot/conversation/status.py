@@ -8,8 +8,8 @@ from bot.conversation import replies as r
 from bot.conversation.community import start_items
 from bot.conversation.replies import Message
 from bot.conversation.turn import Turn
+from bot.dashboard.formatting import thai_date
 from bot.statuses import STATUS_LABELS
-from bot.wording import thai_date
 from storage import submissions as store
 
 EXCERPT = 40
@@ -37,7 +37,7 @@ def on_status(turn: Turn) -> list[Message]:
                 "status_item",
                 number=number,
                 tracking_no=submission.tracking_no,
-                date=thai_date(submission.created_at),
+                date=thai_date(submission.created_at, time=False),
                 excerpt=f"“{shown}”" if shown else turn.say("status_no_text"),
                 status=STATUS_LABELS.get(submission.status, submission.status),
             )

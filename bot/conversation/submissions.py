@@ -77,20 +77,6 @@ def received(turn: Turn, submission: Submission) -> Message:
 # --- incoming ---------------------------------------------------------------------------------
 
 
-def classification(prediction: Any) -> dict[str, Any]:
-    """Return the fields of an ``nlp.Prediction`` that a submission keeps."""
-    return {
-        "strategy": prediction.strategy,
-        "subarea": prediction.subarea,
-        "kind": prediction.kind,
-        "confidence": prediction.confidence,
-        "top3": [label.to_dict() for label in prediction.top3],
-        "unsure": prediction.unsure,
-        "model_version": prediction.model_version,
-        "embedding": prediction.embedding,
-    }
-
-
 def _open(turn: Turn) -> Submission | None:
     return store.open_submission(turn.session, turn.resident, turn.now, CLOSED)
 
@@ -115,7 +101,7 @@ def on_text(turn: Turn, text: str) -> list[Message]:
     prediction = nlp.classify(text)
     if not prediction.is_request:
         return basics.small_talk(turn, text)
-    fields = classification(prediction)
+    fields = store.classification_fields(prediction)
     waiting = _open(turn)
     if waiting is not None and waiting.awaiting_description:
         store.describe(turn.session, waiting, text, fields)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -10,22 +10,8 @@ from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-# Thailand keeps UTC+7 all year (no daylight saving), so a fixed offset is exact.
-BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
-THAI_MONTHS = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-)
+from bot.dashboard.formatting import thai_date
+
 COUNT_FORMAT = "#,##0"
 BAHT_FORMAT = "#,##0.00"
 FONT_NAME = "TH SarabunPSK"
@@ -40,13 +26,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def thai_datetime(value: datetime | None, *, time: bool = True) -> str:
     """Format a UTC datetime as Thai Buddhist-era text, e.g. "26 พ.ย. 2569 21:05"."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    local = value.astimezone(BANGKOK)
-    text = f"{local.day} {THAI_MONTHS[local.month - 1]} {local.year + 543}"
-    return f"{text} {local:%H:%M}" if time else text
+    return "" if value is None else thai_date(value, time=time)
 
 
 def year_range(years: tuple[int, ...] | list[int]) -> str:

@@ -45,31 +45,17 @@ def file_survey_submission(
     existing = session.get(Submission, answer.submission_id) if answer.submission_id else None
     if existing is not None and existing.status == "new" and not existing.label_confirmed:
         existing.text = text
-        store.apply_classification(existing, _fields(prediction))
+        store.apply_classification(existing, store.classification_fields(prediction))
         return existing
     submission = store.create_submission(
         session,
         resident,
         prefix=context.municipality.tracking_prefix,
         text=text,
-        classification=_fields(prediction),
+        classification=store.classification_fields(prediction),
         source="survey",
         now=context.now,
     )
     answer.submission_id = submission.id
     logger.info("survey %d: answer %d filed as submission %d", survey.id, answer.id, submission.id)
     return submission
-
-
-def _fields(prediction) -> dict:
-    """Return the prediction's fields a submission keeps (see storage.submissions)."""
-    return {
-        "strategy": prediction.strategy,
-        "subarea": prediction.subarea,
-        "kind": prediction.kind,
-        "confidence": prediction.confidence,
-        "top3": [label.to_dict() for label in prediction.top3],
-        "unsure": prediction.unsure,
-        "model_version": prediction.model_version,
-        "embedding": prediction.embedding,
-    }
