@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from contextlib import nullcontext
 
 from flask import Blueprint, Response, abort, current_app, request
 from linebot.v3.exceptions import InvalidSignatureError
@@ -17,11 +19,13 @@ from pydantic import ValidationError
 from bot import worker
 from bot.db import get_session
 from bot.events import to_plain
+from storage.db import is_sqlite
 from storage.queues import store_inbox_events
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("webhook", __name__)
+_SQLITE_WRITE_LOCK = threading.Lock()
 
 
 @bp.post("/callback")
@@ -66,8 +70,11 @@ def callback() -> Response:
         for event in plain
     ]
     session = get_session()
-    stored = store_inbox_events(session, rows)
-    session.commit()
+    # SQLite takes one writer at a time and makes the others sleep and retry (1, 2, 5 … 100 ms);
+    # queueing this process's request threads on a lock wakes each one as soon as it may write.
+    with _SQLITE_WRITE_LOCK if is_sqlite(session) else nullcontext():
+        stored = store_inbox_events(session, rows)
+        session.commit()
     if stored:
         worker.wake(current_app)
     logger.info("webhook: %d events, %d new", len(rows), stored)
