@@ -78,6 +78,9 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm the body waits for
+            # the client's delayed ACK (40 ms), which real LINE servers do not impose.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
