@@ -8,13 +8,7 @@ Screenshots (desktop and a 390×844 phone) go to /tmp/ruamkid-dashboard-*.png.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,19 +17,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, LineStandIn, free_port
+from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, LineStandIn
+from tests.e2e.conftest import ruamkid_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SHOTS = Path("/tmp")
 PASSWORD = "staff-password-1234"
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> ไฟทางดับหน้าวัด'
@@ -136,70 +122,25 @@ def served(tmp_path: Path, model_dir: Path, line_api: LineStandIn) -> Iterator[S
     line_api.install_defaults()
     database_url = f"sqlite:///{tmp_path / 'dashboard.db'}"
     ids, tracking, users, project_id = _seed(database_url)
-    port = free_port()
-    bin_dir = Path(sys.executable).parent
     env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "RUAMKID_INSTANCE": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-secret-" + "k" * 40,
         "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
         "LINE_API_HOST": line_api.url,
         "MODEL_DIR": str(model_dir),
-        "INLINE_WORKER": "1",
-        "PYTHAINLP_OFFLINE": "1",
-        "PYTHAINLP_READ_ONLY": "1",
-        "HF_HUB_OFFLINE": "1",
     }
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [str(bin_dir / "ruamkid"), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the server did not start:\n" + log_path.read_text())
-            try:
-                with urllib.request.urlopen(f"{url}/dashboard/login", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.3)
+    with ruamkid_server(tmp_path, env, "/dashboard/login") as url:
         yield Seeded(url, ids, tracking, users, project_id)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
-        log.close()
 
 
 @pytest.fixture
-def browser():
-    """Debian's Chromium through Playwright."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import expect, sync_playwright
+def browser(chromium):
+    """Debian's Chromium through Playwright, with a patient ``expect``."""
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
+    return chromium
 
 
 def _login(page) -> None:

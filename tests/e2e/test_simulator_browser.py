@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import JPEG, free_port
+from tests.conftest import JPEG
+from tests.e2e.conftest import ruamkid_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/ruamkid-simulator.png")
 # The first need may train the classifier in a fresh model folder (minutes on 2 cores).
 SLOW = 360_000
@@ -36,75 +21,21 @@ SLOW = 360_000
 @pytest.fixture
 def served(tmp_path: Path, model_dir: Path) -> Iterator[str]:
     """Run ``ruamkid serve`` (gunicorn, worker inside the web process) in simulator mode."""
-    port = free_port()
-    bin_dir = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "RUAMKID_INSTANCE": str(tmp_path / "instance"),
-        "MODEL_DIR": str(model_dir),
-        "INLINE_WORKER": "1",
-        "PYTHAINLP_OFFLINE": "1",
-        "PYTHAINLP_READ_ONLY": "1",
-        "HF_HUB_OFFLINE": "1",
-    }
-    for key in (
-        "LINE_CHANNEL_SECRET",
-        "LINE_CHANNEL_ACCESS_TOKEN",
-        "LINE_API_HOST",
-        "DATABASE_URL",
-    ):
-        env.pop(key, None)
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(bin_dir / "ruamkid"), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    no_channel = dict.fromkeys(
+        ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_HOST", "DATABASE_URL")
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the server did not start:\n" + (tmp_path / "server.log").read_text())
-            try:
-                with urllib.request.urlopen(f"{url}/simulator", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.3)
+    with ruamkid_server(tmp_path, {"MODEL_DIR": str(model_dir), **no_channel}, "/simulator") as url:
         yield url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
-        log.close()
 
 
 @pytest.fixture
-def page(served: str):
+def page(served: str, chromium):
     """A Chromium page, phone-sized, Thai."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(
-            viewport={"width": 400, "height": 820}, locale="th-TH", base_url=served
-        )
-        tab = context.new_page()
-        yield tab
-        context.close()
-        browser.close()
+    context = chromium.new_context(
+        viewport={"width": 400, "height": 820}, locale="th-TH", base_url=served
+    )
+    yield context.new_page()
+    context.close()
 
 
 def test_a_resident_follows_consents_reports_and_adds_a_location(page):
