@@ -250,3 +250,14 @@ def _forget_line_traffic(session: Session, line_user_id: str, now: datetime) -> 
         .values(messages=[REDACTED_MESSAGE], to="deleted")
         .execution_options(synchronize_session=False)
     )
+    # Survey multicasts list many residents: take only this one out (a row being sent right now
+    # keeps its list until it is done, so its retry stays the same request).
+    listed = cast(OutboxMessage.to, Text).contains(json.dumps(line_user_id))
+    for row in session.scalars(
+        select(OutboxMessage).where(
+            listed, OutboxMessage.kind == "multicast", OutboxMessage.status != "sending"
+        )
+    ):
+        row.to = [user for user in row.to if user != line_user_id]
+        if not row.to and row.status == "pending":
+            row.status = "skipped"

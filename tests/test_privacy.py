@@ -214,3 +214,30 @@ def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app):
     assert (
         session.scalar(select(Resident.consent).where(Resident.line_user_id == USER)) == "pending"
     )
+
+
+def test_deletion_takes_the_resident_out_of_survey_multicasts(line, line_api, session):
+    from datetime import timedelta
+
+    from storage.base import utcnow
+    from storage.queues import enqueue
+
+    join(line, line_api)
+    join(line, line_api, user=OTHER_USER)
+    invite = [{"type": "text", "text": "แบบสำรวจ"}]
+    sent = enqueue(session, [USER, OTHER_USER], invite, purpose="survey:1")
+    sent.status = "sent"
+    waiting = enqueue(session, [USER], invite, purpose="survey:2")
+    waiting.next_attempt_at = utcnow() + timedelta(hours=1)  # still queued when deletion comes
+    session.commit()
+    line.send(line_events.text("ลบข้อมูลของฉัน", USER))
+    press(line, button(last(line_api), "ยืนยันลบข้อมูล"))
+    session.expire_all()
+    assert session.get(OutboxMessage, sent.id).to == [OTHER_USER]
+    assert session.get(OutboxMessage, waiting.id).status == "skipped"
+    assert not any(
+        USER in (row.to or [])
+        for row in session.scalars(select(OutboxMessage))
+        if row.kind == "multicast"
+    )
+    assert [body for body in line_api.sent("multicast") if USER in body["to"]] == []
