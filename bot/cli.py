@@ -107,12 +107,14 @@ def _register_subcommands() -> None:
     """Commands that live beside the parts they serve."""
     from bot.commands import line as line_commands
     from bot.commands import nlp as nlp_commands
+    from bot.commands import privacy as privacy_commands
     from bot.commands import surveys as surveys_commands
     from bot.commands import users as users_commands
 
     main.add_command(nlp_commands.nlp_group)
     main.add_command(nlp_commands.classify_command)
     main.add_command(line_commands.line_group)
+    main.add_command(privacy_commands.privacy_group)
     main.add_command(users_commands.users_group)
     main.add_command(surveys_commands.surveys_group)
 

@@ -174,25 +174,12 @@ def delete_personal_data(
     photos = files = 0
     root = Path(media_dir).resolve()
     for submission in submissions:
-        for media in submission.media:
-            photos += 1
-            if media.path and _remove_file(root, media.path):
-                files += 1
-        submission.media.clear()  # delete-orphan removes the rows
-        submission.text = None
-        submission.embedding = None
-        submission.latitude = None
-        submission.longitude = None
-        submission.address = None
-        submission.redacted_at = now
+        removed_photos, removed_files = _redact(submission, root, now)
+        photos += removed_photos
+        files += removed_files
         submission.resident_id = None
         submission.resident = None
-    if submission_ids:
-        session.execute(
-            update(TrainingLabel)
-            .where(TrainingLabel.submission_id.in_(submission_ids))
-            .values(text=None)
-        )
+    _forget_label_texts(session, submission_ids)
     forget_survey_answers(session, resident.id)  # free-text answers go, choices stay
     _forget_line_traffic(session, line_user_id, now)
     session.delete(resident)
@@ -204,6 +191,56 @@ def delete_personal_data(
         photos,
     )
     return DeletionReport(submissions=len(submissions), photos=photos, files=files)
+
+
+def redact_older_than(
+    session: Session, cutoff: datetime, media_dir: str | Path, now: datetime | None = None
+) -> int:
+    """Erase the words, photos and places of submissions sent before ``cutoff``.
+
+    The retention rule of the privacy notice: what stays is the anonymous count (category,
+    community, status, dates). Returns how many submissions were redacted; the caller commits.
+    """
+    now = now or utcnow()
+    root = Path(media_dir).resolve()
+    old = list(
+        session.scalars(
+            select(Submission).where(
+                Submission.created_at < cutoff, Submission.redacted_at.is_(None)
+            )
+        )
+    )
+    for submission in old:
+        _redact(submission, root, now)
+    _forget_label_texts(session, [s.id for s in old])
+    session.flush()
+    return len(old)
+
+
+def _redact(submission: Submission, root: Path, now: datetime) -> tuple[int, int]:
+    """Drop a submission's text, embedding, place and photos; return (photos, files removed)."""
+    photos = files = 0
+    for media in submission.media:
+        photos += 1
+        if media.path and _remove_file(root, media.path):
+            files += 1
+    submission.media.clear()  # delete-orphan removes the rows
+    submission.text = None
+    submission.embedding = None
+    submission.latitude = None
+    submission.longitude = None
+    submission.address = None
+    submission.redacted_at = now
+    return photos, files
+
+
+def _forget_label_texts(session: Session, submission_ids: list[int]) -> None:
+    if submission_ids:
+        session.execute(
+            update(TrainingLabel)
+            .where(TrainingLabel.submission_id.in_(submission_ids))
+            .values(text=None)
+        )
 
 
 def _remove_file(root: Path, relative: str) -> bool:

@@ -241,3 +241,28 @@ def test_deletion_takes_the_resident_out_of_survey_multicasts(line, line_api, se
         if row.kind == "multicast"
     )
     assert [body for body in line_api.sent("multicast") if USER in body["to"]] == []
+
+
+def test_purge_erases_what_is_older_than_the_retention_period(line, line_api, session, app, runner):
+    from datetime import timedelta
+
+    from bot.cli import main
+    from storage.base import utcnow
+
+    _fill(line, line_api)
+    media_dir = Path(app.config["MEDIA_DIR"])
+    old, recent = session.scalars(select(Submission).order_by(Submission.id)).all()[:2]
+    old.created_at = utcnow() - timedelta(days=366 * app.extensions["ruamkid"].retention_years)
+    old_files = [media_dir / m.path for m in old.media]
+    session.commit()
+    assert old_files and all(f.exists() for f in old_files)
+
+    result = runner.invoke(main, ["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 เรื่อง" in result.output
+    session.expire_all()
+    old, recent = session.get(Submission, old.id), session.get(Submission, recent.id)
+    assert old.text is None and old.latitude is None and old.redacted_at is not None
+    assert old.media == [] and not any(f.exists() for f in old_files)
+    assert old.strategy and old.tracking_no  # the anonymous count stays
+    assert recent.text is not None and recent.redacted_at is None
