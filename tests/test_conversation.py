@@ -178,6 +178,18 @@ def test_greetings_thanks_and_tests_are_not_submissions(line, line_api, session,
     assert "วิธีแจ้งเรื่อง" in reply
 
 
+def test_a_message_the_model_doubts_is_small_talk_is_kept_for_staff(line, line_api, session):
+    import nlp
+
+    join(line, line_api)
+    doubtful = nlp.classify("ท่อตัน")
+    assert doubtful.kind == "other" and doubtful.unsure  # the model's doubt, not a stub
+    line.send(line_events.text("ท่อตัน", USER))
+    (submission,) = _submissions(session)
+    assert submission.text == "ท่อตัน" and submission.unsure and submission.kind == "need"
+    assert submission.tracking_no in last_text(line_api)
+
+
 def test_sticker_is_a_friendly_reply_not_a_submission(line, line_api, session):
     join(line, line_api)
     line.send(line_events.event("sticker", USER))

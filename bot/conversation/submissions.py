@@ -99,9 +99,13 @@ def _start(turn: Turn, text: str | None, fields: dict[str, Any] | None) -> Submi
 def on_text(turn: Turn, text: str) -> list[Message]:
     """Classify a message; store a need (or describe a waiting photo), else explain the service."""
     prediction = nlp.classify(text)
-    if not prediction.is_request:
-        return basics.small_talk(turn, text)
     fields = store.classification_fields(prediction)
+    if not prediction.is_request:
+        if not prediction.unsure:
+            return basics.small_talk(turn, text)
+        # The model doubts this is small talk ("ท่อตัน"): file it for staff to sort rather than
+        # drop what may be a need. Their correction becomes a training label.
+        fields.update(kind="need", unsure=True)
     waiting = _open(turn)
     if waiting is not None and waiting.awaiting_description:
         store.describe(turn.session, waiting, text, fields)
