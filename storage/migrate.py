@@ -1,4 +1,8 @@
-"""Alembic migrations, driven from code so the CLI and the tests need no alembic.ini."""
+"""Alembic migrations, driven from code so the CLI and the tests need no alembic.ini.
+
+The history has one head. A new revision revises it; a released revision is never edited, since
+databases stamped with its id already hold what it created.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to ``revision``."""
     command.upgrade(alembic_config(url), revision)
 

@@ -137,7 +137,7 @@ def test_migration_0003_downgrades_and_upgrades_alone():
         assert {"projects", "project_budgets", "project_needs"} <= set(
             inspect(engine).get_table_names()
         )
-        command.downgrade(alembic_config(url), "0003_plan@-1")
+        command.downgrade(alembic_config(url), "0003_plan@0002_staff")
         check = make_engine(url)
         tables = set(inspect(check).get_table_names())
         check.dispose()

@@ -1,7 +1,7 @@
 """plan projects, their budgets per plan year and linked needs
 
 Revision ID: 0003_plan
-Revises: 0001_core
+Revises: 0002_staff
 Create Date: 2026-11-26 14:00:00
 """
 
@@ -13,9 +13,9 @@ from alembic import op
 import storage.base
 
 revision: str = "0003_plan"
-down_revision: str | None = "0001_core"
+down_revision: str | None = "0002_staff"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0002_staff"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,7 @@
 """surveys: questions, options, targets, recipients and answers
 
 Revision ID: 0004_surveys
-Revises: 0001_core
-Depends on: 0002_staff (surveys.created_by → users.id)
+Revises: 0002_staff (surveys.created_by → users.id)
 """
 
 from collections.abc import Sequence
@@ -13,9 +12,9 @@ from alembic import op
 import storage.base
 
 revision: str = "0004_surveys"
-down_revision: str | None = "0001_core"
+down_revision: str | None = "0002_staff"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0002_staff"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
