@@ -1,17 +1,30 @@
-"""Migrations go up and down on SQLite and PostgreSQL, and match the models exactly."""
+"""Migrations go up and down on SQLite and PostgreSQL, match the models exactly, form one line
+with one head, and upgrade a database filled before that line without losing a row."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
-from storage.db import make_engine
-from storage.migrate import downgrade, upgrade
+from storage.db import make_engine, make_session_factory
+from storage.migrate import alembic_config, downgrade, upgrade
+from storage.models import Community, Submission, SubmissionEvent
 from storage.schema import metadata
+from tests import branched_database
+
+MERGE = "0006_merge_branches"
 
 
 @pytest.fixture
@@ -43,6 +56,19 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _differences(url: str) -> list:
+    engine = make_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    engine.dispose()
+    return differences
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
 def test_upgrade_creates_every_table_and_downgrade_removes_them(empty_url):
     upgrade(empty_url)
     assert _tables(empty_url) == set(metadata.tables)
@@ -54,9 +80,126 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(empty_url):
 
 def test_migrations_match_the_models(empty_url):
     upgrade(empty_url)
-    engine = make_engine(empty_url)
+    assert _differences(empty_url) == []
+
+
+# --- one line, one head -----------------------------------------------------------------------
+
+
+def test_history_has_one_head_and_is_one_line_after_the_merge():
+    script = _script()
+    revisions = {r.revision: r for r in script.walk_revisions()}
+    assert len(script.get_heads()) == 1
+    # 0001 and 0002 branched before the merge; a new revision revises the head instead.
+    assert {r for r, s in revisions.items() if s.is_branch_point} == {"0001_core", "0002_staff"}
+    assert [r for r, s in revisions.items() if s.is_merge_point] == [MERGE]
+    assert not any(s.dependencies for s in revisions.values())
+
+
+# --- databases made before the merge ------------------------------------------------------------
+
+
+@dataclass
+class Scratch:
+    """Two databases of one kind: ``original`` to fill, ``copy`` to receive a copy of it."""
+
+    original: str
+    copy: str
+
+    def copy_original(self) -> None:
+        """Copy ``original`` to ``copy`` as an operator would before upgrading."""
+        if make_url(self.original).get_backend_name() == "sqlite":
+            source = sqlite3.connect(make_url(self.original).database)
+            target = sqlite3.connect(make_url(self.copy).database)
+            source.backup(target)
+            source.close()
+            target.close()
+            return
+        name = make_url(self.copy).database
+        template = make_url(self.original).database
+        with _autocommit(self.original) as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+
+@contextmanager
+def _autocommit(url: str) -> Iterator[Connection]:
+    """Connect to the server at ``url`` outside a transaction, to create and drop databases."""
+    engine = make_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, metadata)
+        yield connection
     engine.dispose()
-    assert differences == []
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scratch]:
+    """SQLite files, or databases named after TEST_DATABASE_URL's (CREATEDB needed)."""
+    if request.param == "sqlite":
+        yield Scratch(f"sqlite:///{tmp_path / 'branched.db'}", f"sqlite:///{tmp_path / 'copy.db'}")
+        return
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("needs TEST_DATABASE_URL pointing at PostgreSQL")
+    base = make_url(url)
+    names = [f"{base.database}_branched", f"{base.database}_upgraded"]
+
+    def drop() -> None:
+        with _autocommit(url) as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    drop()
+    with _autocommit(url) as connection:
+        connection.execute(text(f'CREATE DATABASE "{names[0]}"'))
+    yield Scratch(*(base.set(database=name).render_as_string(False) for name in names))
+    drop()
+
+
+def test_a_filled_database_from_before_the_merge_upgrades_without_loss(scratch):
+    branched_database.build(scratch.original)
+    assert branched_database.stamps(scratch.original) == branched_database.BRANCHED_HEADS
+    before = branched_database.rows(scratch.original)
+    assert all(before.values()), [table for table, rows in before.items() if not rows]
+    scratch.copy_original()
+
+    upgrade(scratch.copy)
+
+    assert branched_database.stamps(scratch.copy) == set(_script().get_heads())
+    after = branched_database.rows(scratch.copy)
+    for table, rows in before.items():
+        kept = [{column: row[column] for column in rows[0]} for row in after[table]]
+        assert kept == rows, table
+    assert after["submissions"][0]["text"] == branched_database.NEED
+    assert _differences(scratch.copy) == []
+    # The copy was a copy: the original still has its stamps and rows.
+    assert branched_database.stamps(scratch.original) == branched_database.BRANCHED_HEADS
+    assert branched_database.rows(scratch.original) == before
+    # The app adds rows to the upgraded copy after the old ones (sequences came along).
+    engine = make_engine(scratch.copy, poolclass=NullPool)
+    with make_session_factory(engine)() as session:
+        community = Community(name="ชุมชนใหม่")
+        need = Submission(text="ท่อระบายน้ำอุดตัน", community=community)
+        session.add(SubmissionEvent(submission=need, actor="resident", action="created"))
+        session.commit()
+        assert community.id > max(row["id"] for row in before["communities"])
+        assert need.id > max(row["id"] for row in before["submissions"])
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "revisions",
+    [
+        ["0001_core"],
+        ["0002_staff"],
+        ["0005_simulator"],
+        ["0002_staff", "0005_simulator"],
+        ["0003_plan", "0005_simulator"],
+        ["0004_surveys"],
+    ],
+    ids=lambda revisions: "+".join(revisions),
+)
+def test_a_partly_upgraded_database_from_before_the_merge_upgrades(empty_url, revisions):
+    for revision in revisions:
+        upgrade(empty_url, revision)
+    upgrade(empty_url)
+    assert _tables(empty_url) == set(metadata.tables)
+    assert branched_database.stamps(empty_url) == set(_script().get_heads())
