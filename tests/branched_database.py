@@ -1,10 +1,10 @@
-"""A database as ``upgrade()`` left it before 0006_merge_branches, with rows in every table.
+"""A database as ``upgrade()`` left it before the history became one line, with rows in every table.
 
-Until 0006, 0003_plan and 0004_surveys revised 0002_staff and 0005_simulator revised 0001_core;
-a database upgraded to "heads" is stamped with the three of them. The released revision files are
-the code that made such databases (0006 changed none of their tables), so ``build`` runs them up
-to those stamps, then writes through the tables as the database reports them, not through today's
-models, which may have moved on since.
+Until 2026-11-30, 0003_plan and 0004_surveys revised 0002_staff and 0005_simulator revised
+0001_core; a database upgraded to "heads" was stamped with the three of them. The revision files
+did not change when they were re-chained into one line, so ``build`` runs them up to 0005, stamps
+the database as the branched history did, then writes through the tables as the database reports
+them, not through today's models, which may have moved on since.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, insert, select
+from sqlalchemy import Connection, MetaData, insert, select, text
 from sqlalchemy.pool import NullPool
 
 from storage.db import make_engine
@@ -33,11 +33,23 @@ EMBEDDING = bytes(range(256)) * 3
 
 def build(url: str) -> None:
     """Migrate the empty database at ``url`` as the branched history did, and fill every table."""
-    for head in sorted(BRANCHED_HEADS):
-        upgrade(url, head)
+    upgrade(url, "0005_simulator")
+    stamp(url, BRANCHED_HEADS)
     engine = make_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
         fill(connection)
+    engine.dispose()
+
+
+def stamp(url: str, revisions: set[str]) -> None:
+    """Replace the database's stamps by ``revisions``, as the branched history wrote them."""
+    engine = make_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM alembic_version"))
+        for revision in sorted(revisions):
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision}
+            )
     engine.dispose()
 
 

@@ -1,5 +1,5 @@
 """Migrations go up and down on SQLite and PostgreSQL, match the models exactly, form one line
-with one head, and upgrade a database filled before that line without losing a row."""
+with one head, and upgrade a database filled by the branched history without losing a row."""
 
 from __future__ import annotations
 
@@ -19,12 +19,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from storage.db import make_engine, make_session_factory
-from storage.migrate import alembic_config, downgrade, upgrade
+from storage.migrate import LINE, MigrationError, alembic_config, downgrade, upgrade
 from storage.models import Community, Submission, SubmissionEvent
 from storage.schema import metadata
 from tests import branched_database
-
-MERGE = "0006_merge_branches"
 
 
 @pytest.fixture
@@ -86,17 +84,17 @@ def test_migrations_match_the_models(empty_url):
 # --- one line, one head -----------------------------------------------------------------------
 
 
-def test_history_has_one_head_and_is_one_line_after_the_merge():
+def test_history_is_one_line_with_one_head():
     script = _script()
-    revisions = {r.revision: r for r in script.walk_revisions()}
+    revisions = list(script.walk_revisions())  # newest first
     assert len(script.get_heads()) == 1
-    # 0001 and 0002 branched before the merge; a new revision revises the head instead.
-    assert {r for r, s in revisions.items() if s.is_branch_point} == {"0001_core", "0002_staff"}
-    assert [r for r, s in revisions.items() if s.is_merge_point] == [MERGE]
-    assert not any(s.dependencies for s in revisions.values())
+    assert not any(r.is_branch_point or r.is_merge_point or r.dependencies for r in revisions)
+    for newer, older in zip(revisions, revisions[1:], strict=False):
+        assert newer.down_revision == older.revision
+    assert [r.revision for r in reversed(revisions)][: len(LINE)] == list(LINE)
 
 
-# --- databases made before the merge ------------------------------------------------------------
+# --- databases made by the branched history ---------------------------------------------
 
 
 @dataclass
@@ -154,7 +152,7 @@ def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scratch]
     drop()
 
 
-def test_a_filled_database_from_before_the_merge_upgrades_without_loss(scratch):
+def test_a_filled_database_from_the_branched_history_upgrades_without_loss(scratch):
     branched_database.build(scratch.original)
     assert branched_database.stamps(scratch.original) == branched_database.BRANCHED_HEADS
     before = branched_database.rows(scratch.original)
@@ -186,20 +184,24 @@ def test_a_filled_database_from_before_the_merge_upgrades_without_loss(scratch):
 
 
 @pytest.mark.parametrize(
-    "revisions",
+    ("reached", "stamps"),
     [
-        ["0001_core"],
-        ["0002_staff"],
-        ["0005_simulator"],
-        ["0002_staff", "0005_simulator"],
-        ["0003_plan", "0005_simulator"],
-        ["0004_surveys"],
+        ("0004_surveys", {"0003_plan", "0004_surveys"}),
+        ("0002_staff", {"0001_core", "0002_staff"}),
     ],
-    ids=lambda revisions: "+".join(revisions),
+    ids=["plan+surveys", "core+staff"],
 )
-def test_a_partly_upgraded_database_from_before_the_merge_upgrades(empty_url, revisions):
-    for revision in revisions:
-        upgrade(empty_url, revision)
+def test_a_partly_upgraded_branched_database_upgrades(empty_url, reached, stamps):
+    upgrade(empty_url, reached)
+    branched_database.stamp(empty_url, stamps)
     upgrade(empty_url)
     assert _tables(empty_url) == set(metadata.tables)
     assert branched_database.stamps(empty_url) == set(_script().get_heads())
+
+
+def test_branched_stamps_that_no_point_of_the_line_means_are_refused(empty_url):
+    upgrade(empty_url, "0002_staff")
+    branched_database.stamp(empty_url, {"0002_staff", "0005_simulator"})
+    with pytest.raises(MigrationError, match="previous release"):
+        upgrade(empty_url)
+    assert branched_database.stamps(empty_url) == {"0002_staff", "0005_simulator"}

@@ -1,7 +1,7 @@
 """surveys: questions, options, targets, recipients and answers
 
 Revision ID: 0004_surveys
-Revises: 0002_staff (surveys.created_by → users.id)
+Revises: 0003_plan (and needs 0002_staff: surveys.created_by → users.id)
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.base
 
 revision: str = "0004_surveys"
-down_revision: str | None = "0002_staff"
+down_revision: str | None = "0003_plan"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

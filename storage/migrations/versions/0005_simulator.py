@@ -1,7 +1,7 @@
 """chat simulator tables
 
 Revision ID: 0005_simulator
-Revises: 0001_core
+Revises: 0004_surveys
 Create Date: 2026-11-26 14:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.base
 
 revision: str = "0005_simulator"
-down_revision: str | None = "0001_core"
+down_revision: str | None = "0004_surveys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
