@@ -31,7 +31,8 @@ export RUAMKID_TEST_MODEL_DIR=${RUAMKID_TEST_MODEL_DIR:-$PWD/instance/test-model
 mkdir -p "$RUAMKID_TEST_MODEL_DIR"
 
 echo "== tests on SQLite =="
-.venv/bin/python -m pytest "$@"
+# The SQLite run must not inherit a PostgreSQL URL (.ci/run exports one for the second run).
+env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
 
 PG_URL=${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 if .venv/bin/python - "$PG_URL" <<'PY'
