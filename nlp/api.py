@@ -37,7 +37,7 @@ from .embeddings import (
 from .evaluation import Report, label_report
 from .model import strategy_of
 from .taxonomies import DEFAULT_TAXONOMY_PATH, Taxonomy, load_taxonomy
-from .text import normalize, set_extra_words
+from .text import normalize
 from .text import tokenize as _tokenize
 
 logger = logging.getLogger(__name__)
@@ -116,9 +116,7 @@ def configure(
 @functools.lru_cache(maxsize=1)
 def taxonomy() -> Taxonomy:
     """Return the configured taxonomy (loaded once, validated; see :func:`load_taxonomy`)."""
-    tax = load_taxonomy(settings().taxonomy_path)
-    set_extra_words(tax.dictionary_words())
-    return tax
+    return load_taxonomy(settings().taxonomy_path)
 
 
 def tokenize(text: str) -> list[str]:
@@ -127,8 +125,7 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("ลำเหมืองตันบ่ไหลเจ้า")
     ['ลำเหมือง', 'ตัน', 'บ่', 'ไหล', 'เจ้า']
     """
-    taxonomy()  # the dictionary includes the configured taxonomy's keywords and communities
-    return _tokenize(text)
+    return _tokenize(text, taxonomy().dictionary_words())
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -325,7 +322,8 @@ def _predictions(
     tax = taxonomy()
     model = loaded.model
     threshold = settings().unsure_threshold
-    tokens = [_tokenize(n) for n in norms]
+    words = tax.dictionary_words()
+    tokens = [_tokenize(n, words) for n in norms]
     p_kind, p_strat, p_sub = model.predict_proba(norms, tokens, embeddings)
     kind_labels = model.kind.labels
     strat_labels = model.strategy_labels
@@ -488,7 +486,8 @@ def _prepare(
     from .model import TrainingData
 
     norms = [normalize(ex.text) for ex in examples]
-    tokens = [_tokenize(n) for n in norms]
+    words = taxonomy().dictionary_words()
+    tokens = [_tokenize(n, words) for n in norms]
     embeddings = None
     embedder = get_embedder() if use_embeddings else None
     if embedder is not None:
