@@ -61,13 +61,13 @@ _WHERE = {
     "ModelInfo": "nlp.registry",
     "Report": "nlp.evaluation",
     "normalize": "nlp.text",
+    "Prediction": "nlp.results",
+    "ScoredLabel": "nlp.results",
+    "TrainResult": "nlp.results",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nlp.api import (
-        Prediction,
-        ScoredLabel,
-        TrainResult,
         activate,
         active_version,
         classify,
@@ -84,6 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nlp.corpus import Example, is_heldout
     from nlp.evaluation import Report
     from nlp.registry import ModelError, ModelInfo
+    from nlp.results import Prediction, ScoredLabel, TrainResult
     from nlp.taxonomies import (
         Kind,
         Plan,

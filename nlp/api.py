@@ -10,7 +10,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ from .embeddings import (
 )
 from .evaluation import Report, label_report
 from .model import strategy_of
+from .results import Prediction, ScoredLabel, TrainResult
 from .taxonomies import DEFAULT_TAXONOMY_PATH, Taxonomy, load_taxonomy
 from .text import normalize
 from .text import tokenize as _tokenize
@@ -128,95 +129,6 @@ def tokenize(text: str) -> list[str]:
     return _tokenize(text, taxonomy().dictionary_words())
 
 
-# --- results ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredLabel:
-    """A strategy code with its Thai name and calibrated probability."""
-
-    code: str
-    name: str
-    confidence: float
-
-    def to_dict(self) -> dict:
-        """Return plain JSON-ready data."""
-        return {"code": self.code, "name": self.name, "confidence": round(self.confidence, 4)}
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    """What the classifier says about one message.
-
-    ``strategy``/``subarea`` are ``None`` when ``kind == "other"`` (not a request); ``top3``
-    still ranks strategies so staff can reassign. ``unsure`` is true when the deciding
-    confidence (strategy for a request, kind for ``other``) is under the configured threshold.
-    ``embedding`` is the float32 sentence embedding to store with the submission.
-    """
-
-    kind: str
-    kind_confidence: float
-    strategy: str | None
-    strategy_name: str | None
-    subarea: str | None
-    subarea_name: str | None
-    confidence: float
-    subarea_confidence: float
-    top3: tuple[ScoredLabel, ...]
-    unsure: bool
-    model_version: str
-    embedding: bytes | None = field(default=None, repr=False)
-
-    @property
-    def is_request(self) -> bool:
-        """True for complaint, need, question and suggestion; never for ``other``."""
-        return self.kind != "other"
-
-    def to_dict(self) -> dict:
-        """Return JSON-ready data (without the embedding bytes)."""
-        return {
-            "kind": self.kind,
-            "kind_confidence": round(self.kind_confidence, 4),
-            "strategy": self.strategy,
-            "strategy_name": self.strategy_name,
-            "subarea": self.subarea,
-            "subarea_name": self.subarea_name,
-            "confidence": round(self.confidence, 4),
-            "subarea_confidence": round(self.subarea_confidence, 4),
-            "top3": [s.to_dict() for s in self.top3],
-            "unsure": self.unsure,
-            "is_request": self.is_request,
-            "model_version": self.model_version,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TrainResult:
-    """Outcome of :func:`train`: the new version, whether it is now active, and why."""
-
-    version: str
-    activated: bool
-    reason: str
-    previous_version: str | None
-    weights_sha256: str
-    metrics: dict
-    previous_metrics: dict | None
-    seconds: float
-
-    def to_dict(self) -> dict:
-        """Return plain JSON-ready data."""
-        return {
-            "version": self.version,
-            "activated": self.activated,
-            "reason": self.reason,
-            "previous_version": self.previous_version,
-            "weights_sha256": self.weights_sha256,
-            "metrics": self.metrics,
-            "previous_metrics": self.previous_metrics,
-            "seconds": round(self.seconds, 2),
-        }
-
-
 # --- the active model -------------------------------------------------------------------------
 
 
@@ -280,23 +192,6 @@ def _has_letters(norm: str) -> bool:
     return any(unicodedata.category(ch).startswith("L") for ch in norm)
 
 
-def _rule_other(version: str, confidence: float = 1.0) -> Prediction:
-    return Prediction(
-        kind="other",
-        kind_confidence=confidence,
-        strategy=None,
-        strategy_name=None,
-        subarea=None,
-        subarea_name=None,
-        confidence=0.0,
-        subarea_confidence=0.0,
-        top3=(),
-        unsure=False,
-        model_version=version,
-        embedding=None,
-    )
-
-
 def _embed(norms: Sequence[str], cache: EmbeddingCache | None = None) -> np.ndarray | None:
     if not settings().use_embeddings:
         return None
@@ -353,18 +248,11 @@ def _predictions(
         emb = encode_embedding(embeddings[i]) if embeddings is not None else None
         if kind == "other":
             out.append(
-                Prediction(
-                    kind="other",
-                    kind_confidence=kind_conf,
-                    strategy=None,
-                    strategy_name=None,
-                    subarea=None,
-                    subarea_name=None,
-                    confidence=0.0,
-                    subarea_confidence=0.0,
+                Prediction.other(
+                    loaded.version,
+                    kind_conf,
                     top3=top3,
                     unsure=kind_conf < threshold,
-                    model_version=loaded.version,
                     embedding=emb,
                 )
             )
@@ -456,9 +344,9 @@ def classify_many(
             if i in batch:
                 results.append(batch[i])
             elif not norms[i]:
-                results.append(_rule_other(version))  # empty input
+                results.append(Prediction.other(version))  # empty input
             else:
-                results.append(_rule_other(version, 0.99))  # emoji, laughter, a bare link
+                results.append(Prediction.other(version, 0.99))  # emoji, laughter, a bare link
         if progress is not None:
             progress(stop - start)
     return results
@@ -556,7 +444,7 @@ def _evaluate_loaded(
                 if cache is not None:
                     for i, vec in zip(missing, got, strict=True):
                         cache.put(text_key(norms[i]), vec)
-    preds: list[Prediction] = [_rule_other(loaded.version)] * len(rows)
+    preds: list[Prediction] = [Prediction.other(loaded.version)] * len(rows)
     idx = [i for i, n in enumerate(norms) if n and _has_letters(n)]
     if idx:
         sub_norms = [norms[i] for i in idx]
