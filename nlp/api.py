@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import threading
 import time
 import unicodedata
@@ -16,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from . import registry
+from .config import DEFAULT_UNSURE_THRESHOLD, Settings
 from .corpus import (
-    DEFAULT_CORPUS_DIR,
     Example,
     corpus_hash,
     is_heldout,
@@ -37,40 +36,17 @@ from .embeddings import (
 from .evaluation import Report, label_report
 from .model import strategy_of
 from .results import Prediction, ScoredLabel, TrainResult
-from .taxonomies import DEFAULT_TAXONOMY_PATH, Taxonomy, load_taxonomy
+from .taxonomies import Taxonomy, load_taxonomy
 from .text import normalize
 from .text import tokenize as _tokenize
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_UNSURE_THRESHOLD = 0.9  # held-out: ~68% of requests sure, 93% right (docs/nlp.md)
-DEFAULT_MODEL_DIR = "instance/models"
 OTHER_MIN_PROBABILITY = 0.65
 OTHER_MIN_PROBABILITY_TOPICAL = 0.8
 TOPICAL_CONFIDENCE = 0.95
 
 Progress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What :func:`configure` stores."""
-
-    model_dir: Path
-    taxonomy_path: Path
-    unsure_threshold: float
-    use_embeddings: bool
-    corpus_dir: Path
-
-
-def _default_settings() -> Settings:
-    return Settings(
-        model_dir=Path(os.environ.get("RUAMKID_MODEL_DIR", DEFAULT_MODEL_DIR)),
-        taxonomy_path=Path(os.environ.get("RUAMKID_TAXONOMY", DEFAULT_TAXONOMY_PATH)),
-        unsure_threshold=DEFAULT_UNSURE_THRESHOLD,
-        use_embeddings=True,
-        corpus_dir=DEFAULT_CORPUS_DIR,
-    )
 
 
 _settings: Settings | None = None
@@ -81,7 +57,7 @@ def settings() -> Settings:
     """The settings in force (defaults from the environment until :func:`configure` is called)."""
     global _settings
     if _settings is None:
-        _settings = _default_settings()
+        _settings = Settings.from_environment()
     return _settings
 
 
@@ -97,15 +73,13 @@ def configure(
 
     >>> configure(model_dir="instance/models", unsure_threshold=0.6)
     """
-    if not 0.0 <= unsure_threshold <= 1.0:
-        raise ValueError(f"unsure_threshold must be within 0..1, got {unsure_threshold!r}")
     global _settings
-    new = Settings(
-        model_dir=Path(model_dir),
-        taxonomy_path=Path(taxonomy_path) if taxonomy_path else DEFAULT_TAXONOMY_PATH,
-        unsure_threshold=float(unsure_threshold),
-        use_embeddings=bool(use_embeddings),
-        corpus_dir=Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR,
+    new = Settings.create(
+        model_dir=model_dir,
+        taxonomy_path=taxonomy_path,
+        unsure_threshold=unsure_threshold,
+        use_embeddings=use_embeddings,
+        corpus_dir=corpus_dir,
     )
     if new == _settings:
         return  # an app factory called again with the same settings keeps the loaded model
