@@ -21,6 +21,7 @@ from nlp import api
 from nlp.corpus import load_corpus, split
 from nlp.embeddings import EmbeddingCache, get_embedder
 from nlp.model import TrainConfig, fit_model
+from nlp.predict import Predictor
 
 CACHE = Path(__file__).resolve().parent.parent / ".bench-cache"
 
@@ -42,7 +43,8 @@ def run(variant: dict, train_rows, heldout, cache) -> tuple[dict, float]:
     data = api._prepare(train_rows, cache, config.use_embeddings, None, (0, 1))
     model = fit_model(data, nlp.taxonomy(), config)
     seconds = time.perf_counter() - started
-    report = api._evaluate_loaded(api._Loaded(model, "bench", {}), heldout, cache=cache)
+    predictor = Predictor(model, "bench", nlp.taxonomy(), api.settings().unsure_threshold)
+    report = api._evaluate_loaded(predictor, heldout, cache=cache)
     return api.summary(report), seconds
 
 

@@ -7,9 +7,7 @@ import hashlib
 import logging
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +24,14 @@ from .corpus import (
     split,
 )
 from .embeddings import (
-    EMBEDDING_DIM,
+    Embedder,
     EmbeddingCache,
     decode_embedding,
-    encode_embedding,
     get_embedder,
     text_key,
 )
 from .evaluation import Report, label_report
-from .model import strategy_of
+from .predict import Predictor, batch_vectors, embed, needs_model, warn_without_embeddings
 from .results import Prediction, ScoredLabel, TrainResult
 from .taxonomies import Taxonomy, load_taxonomy
 from .text import normalize
@@ -106,15 +103,8 @@ def tokenize(text: str) -> list[str]:
 # --- the active model -------------------------------------------------------------------------
 
 
-@dataclass
-class _Loaded:
-    model: object  # nlp.model.Model
-    version: str
-    meta: dict
-
-
 @functools.lru_cache(maxsize=1)
-def _active_model() -> _Loaded:
+def _active_model() -> Predictor:
     cfg = settings()
     tax = taxonomy()
     with _model_lock:
@@ -133,7 +123,7 @@ def _active_model() -> _Loaded:
         started = time.perf_counter()
         model, meta = registry.load_version(cfg.model_dir, version)
         logger.info("model %s loaded in %.2f s", version, time.perf_counter() - started)
-        return _Loaded(model, version, meta)
+        return Predictor(model, version, tax, cfg.unsure_threshold, meta)
 
 
 def active_version() -> str | None:
@@ -158,109 +148,8 @@ def activate(version: str) -> None:
 # --- classification ---------------------------------------------------------------------------
 
 
-def _has_letters(norm: str) -> bool:
-    from .text import PLACEHOLDERS
-
-    for ph in PLACEHOLDERS:
-        norm = norm.replace(ph, " ")
-    return any(unicodedata.category(ch).startswith("L") for ch in norm)
-
-
-def _embed(norms: Sequence[str], cache: EmbeddingCache | None = None) -> np.ndarray | None:
-    if not settings().use_embeddings:
-        return None
-    embedder = get_embedder()
-    if embedder is None:
-        return None
-    out = np.zeros((len(norms), 384), dtype=np.float32)
-    todo = []
-    for i, norm in enumerate(norms):
-        hit = cache.get(text_key(norm)) if cache is not None else None
-        if hit is not None:
-            out[i] = hit
-        else:
-            todo.append(i)
-    if todo:
-        out[todo] = embedder.embed([norms[i] for i in todo])
-    return out
-
-
-def _predictions(
-    loaded: _Loaded, norms: Sequence[str], embeddings: np.ndarray | None
-) -> list[Prediction]:
-    tax = taxonomy()
-    model = loaded.model
-    threshold = settings().unsure_threshold
-    words = tax.dictionary_words()
-    tokens = [_tokenize(n, words) for n in norms]
-    p_kind, p_strat, p_sub = model.predict_proba(norms, tokens, embeddings)
-    kind_labels = model.kind.labels
-    strat_labels = model.strategy_labels
-    sub_labels = model.subarea_labels
-    names = {s.code: s.name for s in tax.strategies}
-    out: list[Prediction] = []
-    for i in range(len(norms)):
-        k = int(np.argmax(p_kind[i]))
-        # Losing a request costs more than showing staff a greeting: drop a message as "other"
-        # only when the model is fairly sure, and surer still when the text is clearly about one
-        # strategy (short complaints such as "ถนนพัง" look like chit-chat to the kind head).
-        other_min = OTHER_MIN_PROBABILITY
-        if float(p_strat[i].max()) >= TOPICAL_CONFIDENCE:
-            other_min = OTHER_MIN_PROBABILITY_TOPICAL
-        if kind_labels[k] == "other" and p_kind[i, k] < other_min:
-            masked = p_kind[i].copy()
-            masked[k] = -1.0
-            k = int(np.argmax(masked))
-        kind, kind_conf = kind_labels[k], float(p_kind[i, k])
-        order = np.argsort(-p_strat[i], kind="stable")[:3]
-        top3 = tuple(
-            ScoredLabel(
-                strat_labels[j], names.get(strat_labels[j], strat_labels[j]), float(p_strat[i, j])
-            )
-            for j in order
-        )
-        emb = encode_embedding(embeddings[i]) if embeddings is not None else None
-        if kind == "other":
-            out.append(
-                Prediction.other(
-                    loaded.version,
-                    kind_conf,
-                    top3=top3,
-                    unsure=kind_conf < threshold,
-                    embedding=emb,
-                )
-            )
-            continue
-        best = top3[0]
-        sub_code, sub_name, sub_conf = None, None, 0.0
-        cols = [j for j, code in enumerate(sub_labels) if strategy_of(code) == best.code]
-        real = [j for j in cols if not sub_labels[j].endswith(".*")]
-        if real:
-            j = real[int(np.argmax(p_sub[i, real]))]
-            sub_code = sub_labels[j]
-            # P(sub-area | strategy); the ".*" mass (strategy-only examples) counts as unknown.
-            sub_conf = float(p_sub[i, j] / max(float(p_sub[i, cols].sum()), 1e-12))
-            try:
-                sub_name = tax.subarea_name(sub_code)
-            except KeyError:
-                sub_name = sub_code
-        out.append(
-            Prediction(
-                kind=kind,
-                kind_confidence=kind_conf,
-                strategy=best.code,
-                strategy_name=best.name,
-                subarea=sub_code,
-                subarea_name=sub_name,
-                confidence=best.confidence,
-                subarea_confidence=sub_conf,
-                top3=top3,
-                unsure=best.confidence < threshold,
-                model_version=loaded.version,
-                embedding=emb,
-            )
-        )
-    return out
+def _embedder() -> Embedder | None:
+    return get_embedder() if settings().use_embeddings else None
 
 
 def classify(text: str) -> Prediction:
@@ -290,30 +179,21 @@ def classify_many(
     if embeddings is not None and len(embeddings) != len(texts):
         raise ValueError(f"got {len(embeddings)} embeddings for {len(texts)} texts")
     norms = [normalize(t) if t.strip() else "" for t in texts]
-    needs_model = [bool(n) and _has_letters(n) for n in norms]
-    loaded = _active_model() if any(needs_model) else None
-    version = loaded.version if loaded is not None else (active_version() or "")
+    needed = [needs_model(n) for n in norms]
+    predictor = _active_model() if any(needed) else None
+    version = predictor.version if predictor is not None else (active_version() or "")
     results: list[Prediction] = []
     for start in range(0, len(texts), batch_size):
         stop = min(start + batch_size, len(texts))
-        todo = [i for i in range(start, stop) if needs_model[i]]
+        todo = [i for i in range(start, stop) if needed[i]]
         batch: dict[int, Prediction] = {}
-        if todo and loaded is not None:
+        if todo and predictor is not None:
             sub = [norms[i] for i in todo]
-            stored = [decode_embedding(embeddings[i]) for i in todo] if embeddings else []
-            missing = [r for r in range(len(sub)) if not stored or stored[r] is None]
-            fresh = _embed([sub[r] for r in missing]) if missing else None
-            vectors: np.ndarray | None = None
-            if fresh is not None or not missing:
-                vectors = np.zeros((len(sub), EMBEDDING_DIM), dtype=np.float32)
-                for r, vec in enumerate(stored):
-                    if vec is not None:
-                        vectors[r] = vec
-                if fresh is not None:
-                    vectors[missing] = fresh
-            if vectors is None and loaded.model.featurizer.uses_embeddings:
-                _warn_no_embeddings()
-            batch = dict(zip(todo, _predictions(loaded, sub, vectors), strict=True))
+            stored = [embeddings[i] for i in todo] if embeddings else None
+            vectors = batch_vectors(sub, stored, _embedder)
+            if vectors is None and predictor.uses_embeddings:
+                warn_without_embeddings()
+            batch = dict(zip(todo, predictor.predict(sub, vectors), strict=True))
         for i in range(start, stop):
             if i in batch:
                 results.append(batch[i])
@@ -324,11 +204,6 @@ def classify_many(
         if progress is not None:
             progress(stop - start)
     return results
-
-
-@functools.lru_cache(maxsize=1)
-def _warn_no_embeddings() -> None:
-    logger.warning("the active model uses embeddings but none are available; lexical only")
 
 
 # --- training ---------------------------------------------------------------------------------
@@ -390,7 +265,7 @@ def _prepare(
 
 
 def _evaluate_loaded(
-    loaded: _Loaded,
+    loaded: Predictor,
     rows: Sequence[Example],
     labels: Sequence[str] = ("strategy", "subarea", "kind"),
     cache: EmbeddingCache | None = None,
@@ -410,7 +285,7 @@ def _evaluate_loaded(
             else:
                 embeddings[i] = vec
         if missing:
-            got = _embed([norms[i] for i in missing], None)
+            got = embed([norms[i] for i in missing], _embedder())
             if got is None:
                 embeddings = None
             else:
@@ -419,11 +294,11 @@ def _evaluate_loaded(
                     for i, vec in zip(missing, got, strict=True):
                         cache.put(text_key(norms[i]), vec)
     preds: list[Prediction] = [Prediction.other(loaded.version)] * len(rows)
-    idx = [i for i, n in enumerate(norms) if n and _has_letters(n)]
+    idx = [i for i, n in enumerate(norms) if needs_model(n)]
     if idx:
         sub_norms = [norms[i] for i in idx]
         sub_emb = embeddings[idx] if embeddings is not None else None
-        for i, p in zip(idx, _predictions(loaded, sub_norms, sub_emb), strict=True):
+        for i, p in zip(idx, loaded.predict(sub_norms, sub_emb), strict=True):
             preds[i] = p
     reports = {}
     if "strategy" in labels:
@@ -589,7 +464,7 @@ def _train_locked(
     model = fit_model(data, tax, config, lambda s: report_progress(s, stages.get(s, 0.9)))
     digest = model.weights_digest()
 
-    candidate = _Loaded(model, "candidate", {})
+    candidate = Predictor(model, "candidate", tax, cfg.unsure_threshold)
     new_heldout = summary(_evaluate_loaded(candidate, heldout, cache=cache)) if heldout else {}
     new_staff = (
         summary(_evaluate_loaded(candidate, extra_heldout, cache=cache)) if extra_heldout else {}
@@ -605,7 +480,7 @@ def _train_locked(
         except registry.ModelError as exc:
             logger.warning("active model unusable (%s); the new one replaces it", exc)
         else:
-            prev = _Loaded(prev_model, previous, prev_meta)
+            prev = Predictor(prev_model, previous, tax, cfg.unsure_threshold, prev_meta)
             prev_heldout = summary(_evaluate_loaded(prev, heldout, cache=cache)) if heldout else {}
             prev_staff = (
                 summary(_evaluate_loaded(prev, extra_heldout, cache=cache)) if extra_heldout else {}
