@@ -20,6 +20,7 @@ import nlp
 from nlp import api
 from nlp.corpus import load_corpus, split
 from nlp.embeddings import EmbeddingCache, get_embedder
+from nlp.evaluation import evaluate_predictor, summary
 from nlp.model import TrainConfig, fit_model
 from nlp.predict import Predictor
 
@@ -44,8 +45,8 @@ def run(variant: dict, train_rows, heldout, cache) -> tuple[dict, float]:
     model = fit_model(data, nlp.taxonomy(), config)
     seconds = time.perf_counter() - started
     predictor = Predictor(model, "bench", nlp.taxonomy(), api.settings().unsure_threshold)
-    report = api._evaluate_loaded(predictor, heldout, cache=cache)
-    return api.summary(report), seconds
+    report = evaluate_predictor(predictor, heldout, cache=cache, embedder=get_embedder())
+    return summary(report), seconds
 
 
 def main() -> None:

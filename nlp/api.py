@@ -30,8 +30,8 @@ from .embeddings import (
     get_embedder,
     text_key,
 )
-from .evaluation import Report, label_report
-from .predict import Predictor, batch_vectors, embed, needs_model, warn_without_embeddings
+from .evaluation import Report, check_request, evaluate_predictor, summary
+from .predict import Predictor, batch_vectors, needs_model, warn_without_embeddings
 from .results import Prediction, ScoredLabel, TrainResult
 from .taxonomies import Taxonomy, load_taxonomy
 from .text import normalize
@@ -264,132 +264,6 @@ def _prepare(
     )
 
 
-def _evaluate_loaded(
-    loaded: Predictor,
-    rows: Sequence[Example],
-    labels: Sequence[str] = ("strategy", "subarea", "kind"),
-    cache: EmbeddingCache | None = None,
-) -> Report:
-    tax = taxonomy()
-    norms = [normalize(r.text) for r in rows]
-    embeddings = None
-    if loaded.model.featurizer.uses_embeddings:
-        embeddings = np.zeros((len(rows), 384), dtype=np.float32)
-        missing = []
-        for i, r in enumerate(rows):
-            vec = decode_embedding(r.embedding)
-            if vec is None and cache is not None:
-                vec = cache.get(text_key(norms[i]))
-            if vec is None:
-                missing.append(i)
-            else:
-                embeddings[i] = vec
-        if missing:
-            got = embed([norms[i] for i in missing], _embedder())
-            if got is None:
-                embeddings = None
-            else:
-                embeddings[missing] = got
-                if cache is not None:
-                    for i, vec in zip(missing, got, strict=True):
-                        cache.put(text_key(norms[i]), vec)
-    preds: list[Prediction] = [Prediction.other(loaded.version)] * len(rows)
-    idx = [i for i, n in enumerate(norms) if needs_model(n)]
-    if idx:
-        sub_norms = [norms[i] for i in idx]
-        sub_emb = embeddings[idx] if embeddings is not None else None
-        for i, p in zip(idx, loaded.predict(sub_norms, sub_emb), strict=True):
-            preds[i] = p
-    reports = {}
-    if "strategy" in labels:
-        pairs = [(r.strategy, p) for r, p in zip(rows, preds, strict=True) if r.strategy]
-        if pairs:
-            reports["strategy"] = label_report(
-                "strategy",
-                [t for t, _ in pairs],
-                [p.top3[0].code if p.top3 else "none" for _, p in pairs],
-                tax.strategy_codes,
-            )
-    if "subarea" in labels:
-        pairs = [(r.subarea, p) for r, p in zip(rows, preds, strict=True) if r.subarea]
-        if pairs:
-            reports["subarea"] = label_report(
-                "subarea",
-                [t for t, _ in pairs],
-                [_subarea_guess(p) for _, p in pairs],
-                tax.subarea_codes,
-            )
-    other_recall = None
-    if "kind" in labels:
-        reports["kind"] = label_report(
-            "kind", [r.kind for r in rows], [p.kind for p in preds], tax.kind_codes
-        )
-        if any(r.kind == "other" for r in rows):
-            other_recall = reports["kind"].per_class["other"].recall
-    threshold = settings().unsure_threshold
-    coverage = precision = None
-    req = [(r, p) for r, p in zip(rows, preds, strict=True) if r.strategy and p.top3]
-    if req:
-        sure = [(r, p) for r, p in req if p.top3[0].confidence >= threshold]
-        coverage = len(sure) / len(req)
-        precision = sum(r.strategy == p.top3[0].code for r, p in sure) / len(sure) if sure else 0.0
-    extra: dict[str, float] = {}
-    if req:
-        extra["strategy_top3_accuracy"] = sum(
-            r.strategy in {s.code for s in p.top3} for r, p in req
-        ) / len(req)
-        extra["strategy_ece"] = float(
-            _expected_calibration_error(
-                np.array([p.top3[0].confidence for _, p in req]),
-                np.array([r.strategy == p.top3[0].code for r, p in req]),
-            )
-        )
-    return Report(
-        extra=extra,
-        model_version=loaded.version,
-        n=len(rows),
-        labels=reports,
-        other_recall=other_recall,
-        unsure_threshold=threshold,
-        coverage=coverage,
-        precision_when_sure=precision,
-    )
-
-
-def _expected_calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
-    """Mean gap between confidence and accuracy over ten equal-width bins, weighted by size."""
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += abs(float(confidence[mask].mean()) - float(right[mask].mean())) * mask.sum()
-    return total / max(len(confidence), 1)
-
-
-def _subarea_guess(p: Prediction) -> str:
-    if p.subarea:
-        return p.subarea
-    return "none"
-
-
-def summary(report: Report) -> dict:
-    """The headline figures of a report, as stored in model metadata."""
-    out: dict[str, float | int | None] = {"n": report.n}
-    for name, rep in report.labels.items():
-        out[f"{name}_macro_f1"] = round(rep.macro_f1, 4)
-        out[f"{name}_accuracy"] = round(rep.accuracy, 4)
-        out[f"{name}_balanced_accuracy"] = round(rep.balanced_accuracy, 4)
-    for key, value in report.extra.items():
-        out[key] = round(value, 4)
-    out["other_recall"] = None if report.other_recall is None else round(report.other_recall, 4)
-    out["coverage"] = None if report.coverage is None else round(report.coverage, 4)
-    out["precision_when_sure"] = (
-        None if report.precision_when_sure is None else round(report.precision_when_sure, 4)
-    )
-    return out
-
-
 def _score(metrics: dict) -> float:
     """One number to compare models on a split: mean of strategy and kind macro-F1."""
     parts = [metrics.get(k) for k in ("strategy_macro_f1", "kind_macro_f1")]
@@ -465,9 +339,15 @@ def _train_locked(
     digest = model.weights_digest()
 
     candidate = Predictor(model, "candidate", tax, cfg.unsure_threshold)
-    new_heldout = summary(_evaluate_loaded(candidate, heldout, cache=cache)) if heldout else {}
+    new_heldout = (
+        summary(evaluate_predictor(candidate, heldout, cache=cache, embedder=embedder))
+        if heldout
+        else {}
+    )
     new_staff = (
-        summary(_evaluate_loaded(candidate, extra_heldout, cache=cache)) if extra_heldout else {}
+        summary(evaluate_predictor(candidate, extra_heldout, cache=cache, embedder=embedder))
+        if extra_heldout
+        else {}
     )
     report_progress("evaluate", 0.95)
 
@@ -481,9 +361,15 @@ def _train_locked(
             logger.warning("active model unusable (%s); the new one replaces it", exc)
         else:
             prev = Predictor(prev_model, previous, tax, cfg.unsure_threshold, prev_meta)
-            prev_heldout = summary(_evaluate_loaded(prev, heldout, cache=cache)) if heldout else {}
+            prev_heldout = (
+                summary(evaluate_predictor(prev, heldout, cache=cache, embedder=embedder))
+                if heldout
+                else {}
+            )
             prev_staff = (
-                summary(_evaluate_loaded(prev, extra_heldout, cache=cache)) if extra_heldout else {}
+                summary(evaluate_predictor(prev, extra_heldout, cache=cache, embedder=embedder))
+                if extra_heldout
+                else {}
             )
             prev_metrics = {"heldout": prev_heldout, "staff_heldout": prev_staff}
             worse = []
@@ -566,18 +452,14 @@ def evaluate(
 ) -> Report:
     """Score the active model on labelled rows: accuracy, balanced accuracy, P/R/F1, confusion."""
     rows = list(rows)
-    if not rows:
-        raise ValueError("evaluate needs at least one labelled row")
-    for name in labels:
-        if name not in ("strategy", "subarea", "kind"):
-            raise ValueError(f"unknown label {name!r}; expected strategy, subarea or kind")
+    check_request(rows, labels)
     loaded = _active_model()
     cache = None
     embedder = get_embedder() if settings().use_embeddings else None
     if embedder is not None and loaded.model.featurizer.uses_embeddings:
         # Read-only use of the training cache: held-out corpus rows are not embedded again.
         cache = EmbeddingCache(settings().model_dir, embedder.model_id)
-    return _evaluate_loaded(loaded, rows, labels, cache)
+    return evaluate_predictor(loaded, rows, labels, cache, embedder)
 
 
 def heldout_examples() -> list[Example]:

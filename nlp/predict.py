@@ -34,7 +34,7 @@ __all__ = [
     "TOPICAL_CONFIDENCE",
     "Predictor",
     "batch_vectors",
-    "embed",
+    "known_vectors",
     "needs_model",
 ]
 
@@ -63,23 +63,26 @@ def needs_model(norm: str) -> bool:
     return any(unicodedata.category(ch).startswith("L") for ch in norm)
 
 
-def embed(
-    norms: Sequence[str], embedder: Embedder | None, cache: EmbeddingCache | None = None
-) -> np.ndarray | None:
-    """Embed normalised texts, taking what ``cache`` holds; ``None`` without an embedder."""
-    if embedder is None:
-        return None
-    out = np.zeros((len(norms), EMBEDDING_DIM), dtype=np.float32)
-    todo = []
-    for i, norm in enumerate(norms):
-        hit = cache.get(text_key(norm)) if cache is not None else None
-        if hit is not None:
-            out[i] = hit
+def known_vectors(
+    norms: Sequence[str],
+    stored: Sequence[bytes | None],
+    cache: EmbeddingCache | None = None,
+) -> tuple[np.ndarray, list[int]]:
+    """Take embeddings from stored bytes, else from ``cache``; return them and the rows without.
+
+    Rows with neither are left at zero for the caller to embed.
+    """
+    vectors = np.zeros((len(norms), EMBEDDING_DIM), dtype=np.float32)
+    missing: list[int] = []
+    for i, (norm, data) in enumerate(zip(norms, stored, strict=True)):
+        vec = decode_embedding(data)
+        if vec is None and cache is not None:
+            vec = cache.get(text_key(norm))
+        if vec is None:
+            missing.append(i)
         else:
-            todo.append(i)
-    if todo:
-        out[todo] = embedder.embed([norms[i] for i in todo])
-    return out
+            vectors[i] = vec
+    return vectors, missing
 
 
 def batch_vectors(
@@ -87,23 +90,18 @@ def batch_vectors(
     stored: Sequence[bytes | None] | None,
     embedder: Callable[[], Embedder | None],
 ) -> np.ndarray | None:
-    """Embeddings for a batch: the stored bytes where given, fresh vectors for the rest.
+    """Embed a batch to classify: the stored bytes where given, fresh vectors for the rest.
 
     ``embedder`` is asked for only when some text has no stored embedding, so a backlog with
     stored embeddings never loads the embedding model. ``None`` when a vector is missing and
     nothing can embed it.
     """
-    decoded = [decode_embedding(data) for data in stored] if stored else []
-    missing = [r for r in range(len(norms)) if not decoded or decoded[r] is None]
-    fresh = embed([norms[r] for r in missing], embedder()) if missing else None
-    if missing and fresh is None:
-        return None
-    vectors = np.zeros((len(norms), EMBEDDING_DIM), dtype=np.float32)
-    for r, vec in enumerate(decoded):
-        if vec is not None:
-            vectors[r] = vec
-    if fresh is not None:
-        vectors[missing] = fresh
+    vectors, missing = known_vectors(norms, stored or [None] * len(norms))
+    if missing:
+        engine = embedder()
+        if engine is None:
+            return None
+        vectors[missing] = engine.embed([norms[r] for r in missing])
     return vectors
 
 
