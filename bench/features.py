@@ -23,6 +23,7 @@ from nlp.embeddings import EmbeddingCache, get_embedder
 from nlp.evaluation import evaluate_predictor, summary
 from nlp.model import TrainConfig, fit_model
 from nlp.predict import Predictor
+from nlp.training import prepare
 
 CACHE = Path(__file__).resolve().parent.parent / ".bench-cache"
 
@@ -41,7 +42,8 @@ def run(variant: dict, train_rows, heldout, cache) -> tuple[dict, float]:
     """Fit one variant on the train split and score it on the held-out split."""
     config = dataclasses.replace(TrainConfig(), **variant)
     started = time.perf_counter()
-    data = api._prepare(train_rows, cache, config.use_embeddings, None, (0, 1))
+    embedder = get_embedder() if config.use_embeddings else None
+    data = prepare(train_rows, nlp.taxonomy(), embedder, cache)
     model = fit_model(data, nlp.taxonomy(), config)
     seconds = time.perf_counter() - started
     predictor = Predictor(model, "bench", nlp.taxonomy(), api.settings().unsure_threshold)
@@ -60,7 +62,7 @@ def main() -> None:
     train_rows, heldout = split(corpus)
     embedder = get_embedder()
     cache = EmbeddingCache(CACHE, embedder.model_id) if embedder else None
-    api._prepare(corpus, cache, embedder is not None, None, (0, 1))  # fill the cache once
+    prepare(corpus, tax, embedder, cache)  # fill the cache once
     if cache is not None:
         cache.save()
     print(f"corpus {len(corpus)} rows: train {len(train_rows)}, held-out {len(heldout)}")

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from . import registry
 from .config import DEFAULT_UNSURE_THRESHOLD, Settings
 from .corpus import (
     Example,
-    corpus_hash,
     is_heldout,
     load_corpus,
-    make_example,
     read_examples_csv,
     split,
 )
 from .embeddings import (
     Embedder,
     EmbeddingCache,
-    decode_embedding,
     get_embedder,
-    text_key,
 )
 from .evaluation import Report, check_request, evaluate_predictor, summary
 from .predict import Predictor, batch_vectors, needs_model, warn_without_embeddings
@@ -36,15 +29,13 @@ from .results import Prediction, ScoredLabel, TrainResult
 from .taxonomies import Taxonomy, load_taxonomy
 from .text import normalize
 from .text import tokenize as _tokenize
+from .training import Progress, train_version
 
 logger = logging.getLogger(__name__)
 
 OTHER_MIN_PROBABILITY = 0.65
 OTHER_MIN_PROBABILITY_TOPICAL = 0.8
 TOPICAL_CONFIDENCE = 0.95
-
-Progress = Callable[[str, float], None]
-
 
 _settings: Settings | None = None
 _model_lock = threading.Lock()
@@ -118,7 +109,7 @@ def _active_model() -> Predictor:
                         "(first start builds the model)",
                         cfg.model_dir,
                     )
-                    result = _train_locked(tax, (), force=True, progress=None)
+                    result = train_version(cfg, tax, (), embedder=_embedder(), force=True)
                     version = result.version
         started = time.perf_counter()
         model, meta = registry.load_version(cfg.model_dir, version)
@@ -209,71 +200,6 @@ def classify_many(
 # --- training ---------------------------------------------------------------------------------
 
 
-def _taxonomy_digest(tax: Taxonomy) -> str:
-    return hashlib.sha256(Path(tax.source).read_bytes()).hexdigest() if tax.source else ""
-
-
-def _prepare(
-    examples: Sequence[Example],
-    cache: EmbeddingCache | None,
-    use_embeddings: bool,
-    progress: Progress | None,
-    span: tuple[float, float],
-):
-    from .model import TrainingData
-
-    norms = [normalize(ex.text) for ex in examples]
-    words = taxonomy().dictionary_words()
-    tokens = [_tokenize(n, words) for n in norms]
-    embeddings = None
-    embedder = get_embedder() if use_embeddings else None
-    if embedder is not None:
-        embeddings = np.zeros((len(examples), 384), dtype=np.float32)
-        todo: list[int] = []
-        for i, (ex, norm) in enumerate(zip(examples, norms, strict=True)):
-            vec = decode_embedding(ex.embedding)
-            if vec is None and cache is not None:
-                vec = cache.get(text_key(norm))
-            if vec is None:
-                todo.append(i)
-            else:
-                embeddings[i] = vec
-        if todo:
-            logger.info("embedding %d texts not in the cache", len(todo))
-            done = [0]
-
-            def tick(n: int) -> None:
-                done[0] += n
-                if progress is not None:
-                    lo, hi = span
-                    progress("embed", lo + (hi - lo) * done[0] / len(todo))
-
-            vecs = embedder.embed([norms[i] for i in todo], progress=tick)
-            for i, vec in zip(todo, vecs, strict=True):
-                embeddings[i] = vec
-                if cache is not None:
-                    cache.put(text_key(norms[i]), vec)
-    return TrainingData(
-        texts=norms,
-        tokens=tokens,
-        embeddings=embeddings,
-        kinds=[ex.kind for ex in examples],
-        strategies=[ex.strategy for ex in examples],
-        subareas=[ex.subarea for ex in examples],
-        weights=np.ones(len(examples), dtype=np.float64),
-    )
-
-
-def _score(metrics: dict) -> float:
-    """One number to compare models on a split: mean of strategy and kind macro-F1."""
-    parts = [metrics.get(k) for k in ("strategy_macro_f1", "kind_macro_f1")]
-    parts = [p for p in parts if p is not None]
-    return float(np.mean(parts)) if parts else 0.0
-
-
-TOLERANCE = 0.005
-
-
 def train(
     extra_examples: Iterable[Example] = (),
     *,
@@ -289,144 +215,11 @@ def train(
     cfg = settings()
     tax = taxonomy()
     with registry.training_lock(cfg.model_dir):
-        result = _train_locked(tax, extra_examples, force=force, progress=progress)
+        result = train_version(
+            cfg, tax, extra_examples, embedder=_embedder(), force=force, progress=progress
+        )
     _active_model.cache_clear()
     return result
-
-
-def _train_locked(
-    tax: Taxonomy,
-    extra_examples: Iterable[Example],
-    *,
-    force: bool,
-    progress: Progress | None,
-) -> TrainResult:
-    from .model import TrainConfig, fit_model
-
-    started = time.perf_counter()
-    cfg = settings()
-
-    def report_progress(stage: str, fraction: float) -> None:
-        if progress is not None:
-            progress(stage, min(max(fraction, 0.0), 1.0))
-
-    corpus = load_corpus(cfg.corpus_dir, tax)
-    extras = [
-        make_example(
-            tax,
-            ex.text,
-            ex.strategy,
-            ex.subarea,
-            ex.kind,
-            embedding=ex.embedding,
-            where=f"staff label {i}",
-        )
-        for i, ex in enumerate(extra_examples)
-    ]
-    train_rows, heldout = split(corpus)
-    extra_train, extra_heldout = split(extras)
-    report_progress("load", 0.02)
-
-    embedder = get_embedder() if cfg.use_embeddings else None
-    cache = EmbeddingCache(cfg.model_dir, embedder.model_id) if embedder is not None else None
-    rows = train_rows + extra_train
-    data = _prepare(rows, cache, embedder is not None, report_progress, (0.02, 0.6))
-    data.weights[len(train_rows) :] = TrainConfig().extra_weight
-    config = TrainConfig(use_embeddings=embedder is not None)
-
-    stages = {"features": 0.65, "kind": 0.75, "strategy": 0.85, "subarea": 0.9}
-    model = fit_model(data, tax, config, lambda s: report_progress(s, stages.get(s, 0.9)))
-    digest = model.weights_digest()
-
-    candidate = Predictor(model, "candidate", tax, cfg.unsure_threshold)
-    new_heldout = (
-        summary(evaluate_predictor(candidate, heldout, cache=cache, embedder=embedder))
-        if heldout
-        else {}
-    )
-    new_staff = (
-        summary(evaluate_predictor(candidate, extra_heldout, cache=cache, embedder=embedder))
-        if extra_heldout
-        else {}
-    )
-    report_progress("evaluate", 0.95)
-
-    previous = registry.read_active(cfg.model_dir)
-    prev_metrics = None
-    activated, reason = True, "no active model yet"
-    if previous is not None:
-        try:
-            prev_model, prev_meta = registry.load_version(cfg.model_dir, previous)
-        except registry.ModelError as exc:
-            logger.warning("active model unusable (%s); the new one replaces it", exc)
-        else:
-            prev = Predictor(prev_model, previous, tax, cfg.unsure_threshold, prev_meta)
-            prev_heldout = (
-                summary(evaluate_predictor(prev, heldout, cache=cache, embedder=embedder))
-                if heldout
-                else {}
-            )
-            prev_staff = (
-                summary(evaluate_predictor(prev, extra_heldout, cache=cache, embedder=embedder))
-                if extra_heldout
-                else {}
-            )
-            prev_metrics = {"heldout": prev_heldout, "staff_heldout": prev_staff}
-            worse = []
-            if _score(new_heldout) < _score(prev_heldout) - TOLERANCE:
-                worse.append(
-                    f"held-out score {_score(new_heldout):.3f} < {_score(prev_heldout):.3f}"
-                )
-            if extra_heldout and _score(new_staff) < _score(prev_staff) - TOLERANCE:
-                worse.append(
-                    f"staff-label score {_score(new_staff):.3f} < {_score(prev_staff):.3f}"
-                )
-            if worse and not force:
-                activated, reason = False, "worse than the active model: " + "; ".join(worse)
-            elif worse:
-                reason = "forced despite: " + "; ".join(worse)
-            else:
-                reason = "not worse than the active model"
-    if cache is not None:
-        cache.save()
-    meta = {
-        "weights_sha256": digest,
-        "features": "lexical+embeddings" if model.featurizer.uses_embeddings else "lexical",
-        "embedder": embedder.model_id if embedder is not None else None,
-        "corpus_hash": corpus_hash(corpus),
-        "taxonomy_sha256": _taxonomy_digest(tax),
-        "n_corpus": len(corpus),
-        "n_train": len(rows),
-        "n_heldout": len(heldout),
-        "n_staff": len(extras),
-        "n_staff_heldout": len(extra_heldout),
-        "metrics": {"heldout": new_heldout, "staff_heldout": new_staff},
-        "activated_on_creation": activated,
-        "reason": reason,
-    }
-    seconds = time.perf_counter() - started
-    meta["train_seconds"] = round(seconds, 2)
-    version = registry.save_version(cfg.model_dir, model, meta)
-    if activated:
-        registry.write_active(cfg.model_dir, version)
-    logger.info(
-        "trained model %s in %.1f s (%s): %s",
-        version,
-        seconds,
-        "activated" if activated else "kept inactive",
-        reason,
-    )
-    report_progress("save", 1.0)
-    return TrainResult(
-        version=version,
-        activated=activated,
-        reason=reason,
-        previous_version=previous,
-        weights_sha256=digest,
-        metrics=meta["metrics"],
-        previous_metrics=prev_metrics,
-        seconds=seconds,
-    )
 
 
 # --- evaluation -------------------------------------------------------------------------------

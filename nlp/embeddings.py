@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 EMBEDDING_DIM = 384
 BATCH = 64
-# Embeddings of the shipped corpus, built by ``python -m nlp.embeddings`` so the first start does
+# Embeddings of the shipped corpus, built by ``python -m nlp.training`` so the first start does
 # not spend half a minute embedding; entries for texts that changed since are simply recomputed.
 SHIPPED_DIR = Path(__file__).parent / "data" / "embeddings"
 
@@ -173,12 +173,3 @@ class EmbeddingCache:
         np.savez(tmp, keys=np.array(keys, dtype="U64"), vectors=matrix)
         os.replace(tmp, self.path)
         self._dirty = False
-
-
-if __name__ == "__main__":  # python -m nlp.embeddings: rebuild the shipped corpus cache
-    from nlp import api
-    from nlp.text import normalize
-
-    rows = api.corpus_examples()
-    written = write_shipped_cache([normalize(r.text) for r in rows])
-    print(f"{len(rows)} corpus rows embedded into {written}")

