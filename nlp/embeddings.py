@@ -80,7 +80,12 @@ def get_embedder() -> Embedder | None:
 
 
 def encode_embedding(vector: np.ndarray) -> bytes:
-    """Pack one embedding as little-endian float32 bytes (1,536 bytes for 384 dimensions)."""
+    """Pack one embedding as little-endian float32 bytes (1,536 bytes for 384 dimensions).
+
+    >>> data = encode_embedding(np.full(EMBEDDING_DIM, 0.5))
+    >>> len(data), float(decode_embedding(data)[0]), decode_embedding(b"short")
+    (1536, 0.5, None)
+    """
     return np.asarray(vector, dtype="<f4").reshape(-1).tobytes()
 
 

@@ -342,7 +342,11 @@ PSEUDO_SUFFIX = ".*"
 
 
 def strategy_of(label: str) -> str:
-    """Strategy code of a topic label: ``LPN-S7.2`` → ``LPN-S7``, ``LPN-S7.*`` → ``LPN-S7``."""
+    """Strategy code of a topic label: ``LPN-S7.2`` → ``LPN-S7``, ``LPN-S7.*`` → ``LPN-S7``.
+
+    >>> strategy_of("LPN-S7.2"), strategy_of("LPN-S7.*")
+    ('LPN-S7', 'LPN-S7')
+    """
     return label.rsplit(".", 1)[0]
 
 
