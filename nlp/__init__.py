@@ -1,10 +1,10 @@
 """Thai NLP for Ruamkid: sort residents' LINE messages into the plan's strategies, sub-areas, kinds.
 
-Public API (nothing is loaded at import; the model loads once, on the first classification)::
+Public API (nothing is loaded at import; a classifier loads its model once, when first needed)::
 
     import nlp
-    nlp.configure(model_dir="instance/models")
-    p = nlp.classify("ไฟกิ่งหน้าวัดดับมาสามวันแล้วเจ้า")
+    classifier = nlp.Classifier(model_dir="instance/models")   # the app factory builds one
+    p = classifier.classify("ไฟกิ่งหน้าวัดดับมาสามวันแล้วเจ้า")
     p.strategy, p.subarea, p.kind, p.confidence, p.unsure   # 'LPN-S7', 'LPN-S7.3', 'complaint', ...
 
 Attributes are resolved lazily (PEP 562) so ``import nlp`` costs no numpy, scikit-learn or
@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "Classifier",
     "Example",
     "Kind",
     "ModelError",
@@ -25,22 +26,25 @@ __all__ = [
     "Prediction",
     "Report",
     "ScoredLabel",
+    "Settings",
     "Strategy",
     "Subarea",
     "Taxonomy",
     "TaxonomyError",
     "TrainResult",
+    "is_heldout",
+    "load_taxonomy",
+    "normalize",
+    # TRANSITIONAL: module-level functions on a process-default Classifier (nlp/default.py)
     "activate",
     "active_version",
     "classify",
     "classify_many",
     "configure",
+    "corpus_examples",
     "evaluate",
     "heldout_examples",
-    "is_heldout",
     "list_models",
-    "load_taxonomy",
-    "normalize",
     "read_examples",
     "taxonomy",
     "tokenize",
@@ -48,8 +52,16 @@ __all__ = [
 ]
 
 _WHERE = {
+    "Classifier": "nlp.classifier",
+    "Settings": "nlp.config",
     "Example": "nlp.corpus",
     "is_heldout": "nlp.corpus",
+    "Report": "nlp.evaluation",
+    "ModelError": "nlp.registry",
+    "ModelInfo": "nlp.registry",
+    "Prediction": "nlp.results",
+    "ScoredLabel": "nlp.results",
+    "TrainResult": "nlp.results",
     "Kind": "nlp.taxonomies",
     "Plan": "nlp.taxonomies",
     "Strategy": "nlp.taxonomies",
@@ -57,22 +69,34 @@ _WHERE = {
     "Taxonomy": "nlp.taxonomies",
     "TaxonomyError": "nlp.taxonomies",
     "load_taxonomy": "nlp.taxonomies",
-    "ModelError": "nlp.registry",
-    "ModelInfo": "nlp.registry",
-    "Report": "nlp.evaluation",
     "normalize": "nlp.text",
+    # TRANSITIONAL: delete with nlp/default.py, the names in __all__ and the import below.
+    "activate": "nlp.default",
+    "active_version": "nlp.default",
+    "classify": "nlp.default",
+    "classify_many": "nlp.default",
+    "configure": "nlp.default",
+    "corpus_examples": "nlp.default",
+    "evaluate": "nlp.default",
+    "heldout_examples": "nlp.default",
+    "list_models": "nlp.default",
+    "read_examples": "nlp.default",
+    "taxonomy": "nlp.default",
+    "tokenize": "nlp.default",
+    "train": "nlp.default",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from nlp.api import (
-        Prediction,
-        ScoredLabel,
-        TrainResult,
+    from nlp.classifier import Classifier
+    from nlp.config import Settings
+    from nlp.corpus import Example, is_heldout
+    from nlp.default import (  # TRANSITIONAL, see __all__
         activate,
         active_version,
         classify,
         classify_many,
         configure,
+        corpus_examples,
         evaluate,
         heldout_examples,
         list_models,
@@ -81,9 +105,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         tokenize,
         train,
     )
-    from nlp.corpus import Example, is_heldout
     from nlp.evaluation import Report
     from nlp.registry import ModelError, ModelInfo
+    from nlp.results import Prediction, ScoredLabel, TrainResult
     from nlp.taxonomies import (
         Kind,
         Plan,
@@ -97,10 +121,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 
 def __getattr__(name: str) -> Any:
-    if name not in __all__:
+    if name not in _WHERE:
         raise AttributeError(f"module 'nlp' has no attribute {name!r}")
-    module = importlib.import_module(_WHERE.get(name, "nlp.api"))
-    value = getattr(module, name)
+    value = getattr(importlib.import_module(_WHERE[name]), name)
     globals()[name] = value
     return value
 

@@ -73,12 +73,20 @@ class Example:
 
 
 def split_key(text: str) -> str:
-    """Return the key the held-out split hashes: NFC, lower case, single spaces."""
+    """Return the key the held-out split hashes: NFC, lower case, single spaces.
+
+    >>> split_key("  ถนน  พัง CCTV ")
+    'ถนน พัง cctv'
+    """
     return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
 
 def is_heldout(text: str, percent: int = HELDOUT_PERCENT) -> bool:
-    """True if ``text`` belongs to the fixed held-out split (never trained on)."""
+    """True if ``text`` belongs to the fixed held-out split (never trained on).
+
+    >>> is_heldout("ถนน  พัง CCTV") == is_heldout("ถนน พัง cctv")
+    True
+    """
     digest = hashlib.sha256(split_key(text).encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") % 100 < percent
 
@@ -106,6 +114,14 @@ def make_example(
 
     A missing strategy is taken from the sub-area (``LPN-S7.2`` → ``LPN-S7``); a missing kind on a
     row with a strategy defaults to ``need``; a row with neither is ``other``.
+
+    >>> from nlp.taxonomies import load_taxonomy
+    >>> make_example(load_taxonomy(), "ไฟกิ่งหน้าบ้านดับ", None, "LPN-S7.3", None)
+    Example(text='ไฟกิ่งหน้าบ้านดับ', strategy='LPN-S7', subarea='LPN-S7.3', kind='need', embedding=None)
+    >>> make_example(load_taxonomy(), "ถนนพัง", "LPN-S99", None, "complaint")
+    Traceback (most recent call last):
+    ...
+    nlp.corpus.CorpusError: example: unknown strategy 'LPN-S99'; expected one of (...)
     """
     text = (text or "").strip()
     strategy = (strategy or "").strip() or None

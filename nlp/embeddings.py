@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 EMBEDDING_DIM = 384
 BATCH = 64
-# Embeddings of the shipped corpus, built by ``python -m nlp.embeddings`` so the first start does
+# Embeddings of the shipped corpus, built by ``python -m nlp.training`` so the first start does
 # not spend half a minute embedding; entries for texts that changed since are simply recomputed.
 SHIPPED_DIR = Path(__file__).parent / "data" / "embeddings"
 
@@ -80,7 +80,12 @@ def get_embedder() -> Embedder | None:
 
 
 def encode_embedding(vector: np.ndarray) -> bytes:
-    """Pack one embedding as little-endian float32 bytes (1,536 bytes for 384 dimensions)."""
+    """Pack one embedding as little-endian float32 bytes (1,536 bytes for 384 dimensions).
+
+    >>> data = encode_embedding(np.full(EMBEDDING_DIM, 0.5))
+    >>> len(data), float(decode_embedding(data)[0]), decode_embedding(b"short")
+    (1536, 0.5, None)
+    """
     return np.asarray(vector, dtype="<f4").reshape(-1).tobytes()
 
 
@@ -173,12 +178,3 @@ class EmbeddingCache:
         np.savez(tmp, keys=np.array(keys, dtype="U64"), vectors=matrix)
         os.replace(tmp, self.path)
         self._dirty = False
-
-
-if __name__ == "__main__":  # python -m nlp.embeddings: rebuild the shipped corpus cache
-    from nlp import api
-    from nlp.text import normalize
-
-    rows = api.corpus_examples()
-    written = write_shipped_cache([normalize(r.text) for r in rows])
-    print(f"{len(rows)} corpus rows embedded into {written}")

@@ -1,4 +1,9 @@
-"""Classification metrics computed with numpy alone (no warnings for empty classes)."""
+"""Scoring a model on labelled rows: metrics per label, coverage when sure, calibration.
+
+The metrics are computed with numpy alone (no warnings for empty classes);
+:func:`evaluate_predictor` runs a model version over :class:`~nlp.corpus.Example` rows and
+:func:`summary` keeps the headline figures stored in a model's metadata.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,25 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["ClassScore", "LabelReport", "Report", "label_report"]
+from .corpus import Example
+from .embeddings import Embedder, EmbeddingCache, text_key
+from .predict import Predictor, known_vectors, needs_model
+from .results import Prediction
+from .text import normalize
+
+__all__ = [
+    "LABELS",
+    "ClassScore",
+    "LabelReport",
+    "Report",
+    "check_request",
+    "evaluate_predictor",
+    "expected_calibration_error",
+    "label_report",
+    "summary",
+]
+
+LABELS = ("strategy", "subarea", "kind")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +116,12 @@ def label_report(
     """Compute accuracy, balanced accuracy, per-class P/R/F1, macro-F1 and the confusion matrix.
 
     Macro-F1 and balanced accuracy average over the classes present in ``y_true``.
+
+    >>> r = label_report("kind", ["need", "need", "other"], ["need", "other", "other"])
+    >>> round(r.accuracy, 3), r.per_class["other"].precision, r.per_class["need"].recall
+    (0.667, 0.5, 0.5)
+    >>> r.classes, r.confusion
+    (('need', 'other'), ((1, 1), (0, 1)))
     """
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true has {len(y_true)} rows but y_pred has {len(y_pred)}")
@@ -130,3 +159,144 @@ def label_report(
         classes=tuple(classes),
         confusion=tuple(tuple(int(v) for v in row) for row in cm),
     )
+
+
+def check_request(rows: Sequence[Example], labels: Sequence[str]) -> None:
+    """Raise ``ValueError`` for no rows or a label other than strategy, subarea and kind."""
+    if not rows:
+        raise ValueError("evaluate needs at least one labelled row")
+    for name in labels:
+        if name not in LABELS:
+            raise ValueError(f"unknown label {name!r}; expected strategy, subarea or kind")
+
+
+def evaluate_predictor(
+    predictor: Predictor,
+    rows: Sequence[Example],
+    labels: Sequence[str] = LABELS,
+    cache: EmbeddingCache | None = None,
+    embedder: Embedder | None = None,
+) -> Report:
+    """Score a model version on labelled rows.
+
+    Embeddings come from the rows' stored bytes, then ``cache``; the rest are embedded (and
+    cached) when ``embedder`` is given, or the model runs on lexical features alone.
+    """
+    tax = predictor.taxonomy
+    norms = [normalize(r.text) for r in rows]
+    preds = _predictions(predictor, rows, norms, cache, embedder)
+    reports = {}
+    if "strategy" in labels:
+        pairs = [(r.strategy, p) for r, p in zip(rows, preds, strict=True) if r.strategy]
+        if pairs:
+            reports["strategy"] = label_report(
+                "strategy",
+                [t for t, _ in pairs],
+                [p.top3[0].code if p.top3 else "none" for _, p in pairs],
+                tax.strategy_codes,
+            )
+    if "subarea" in labels:
+        pairs = [(r.subarea, p) for r, p in zip(rows, preds, strict=True) if r.subarea]
+        if pairs:
+            reports["subarea"] = label_report(
+                "subarea",
+                [t for t, _ in pairs],
+                [p.subarea or "none" for _, p in pairs],
+                tax.subarea_codes,
+            )
+    other_recall = None
+    if "kind" in labels:
+        reports["kind"] = label_report(
+            "kind", [r.kind for r in rows], [p.kind for p in preds], tax.kind_codes
+        )
+        if any(r.kind == "other" for r in rows):
+            other_recall = reports["kind"].per_class["other"].recall
+    threshold = predictor.unsure_threshold
+    coverage = precision = None
+    req = [(r, p) for r, p in zip(rows, preds, strict=True) if r.strategy and p.top3]
+    if req:
+        sure = [(r, p) for r, p in req if p.top3[0].confidence >= threshold]
+        coverage = len(sure) / len(req)
+        precision = sum(r.strategy == p.top3[0].code for r, p in sure) / len(sure) if sure else 0.0
+    extra: dict[str, float] = {}
+    if req:
+        extra["strategy_top3_accuracy"] = sum(
+            r.strategy in {s.code for s in p.top3} for r, p in req
+        ) / len(req)
+        extra["strategy_ece"] = float(
+            expected_calibration_error(
+                np.array([p.top3[0].confidence for _, p in req]),
+                np.array([r.strategy == p.top3[0].code for r, p in req]),
+            )
+        )
+    return Report(
+        extra=extra,
+        model_version=predictor.version,
+        n=len(rows),
+        labels=reports,
+        other_recall=other_recall,
+        unsure_threshold=threshold,
+        coverage=coverage,
+        precision_when_sure=precision,
+    )
+
+
+def _predictions(
+    predictor: Predictor,
+    rows: Sequence[Example],
+    norms: Sequence[str],
+    cache: EmbeddingCache | None,
+    embedder: Embedder | None,
+) -> list[Prediction]:
+    embeddings = None
+    if predictor.uses_embeddings:
+        embeddings, missing = known_vectors(norms, [r.embedding for r in rows], cache)
+        if missing and embedder is None:
+            embeddings = None
+        elif missing:
+            got = embedder.embed([norms[i] for i in missing])
+            embeddings[missing] = got
+            if cache is not None:
+                for i, vec in zip(missing, got, strict=True):
+                    cache.put(text_key(norms[i]), vec)
+    preds = [Prediction.other(predictor.version)] * len(rows)
+    idx = [i for i, n in enumerate(norms) if needs_model(n)]
+    if idx:
+        sub_norms = [norms[i] for i in idx]
+        sub_emb = embeddings[idx] if embeddings is not None else None
+        for i, p in zip(idx, predictor.predict(sub_norms, sub_emb), strict=True):
+            preds[i] = p
+    return preds
+
+
+def expected_calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 10) -> float:
+    """Mean gap between confidence and accuracy over ten equal-width bins, weighted by size.
+
+    >>> ece = expected_calibration_error(np.array([0.95, 0.95, 0.55]), np.array([1, 0, 1]))
+    >>> round(float(ece), 3)
+    0.45
+    """
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += abs(float(confidence[mask].mean()) - float(right[mask].mean())) * mask.sum()
+    return total / max(len(confidence), 1)
+
+
+def summary(report: Report) -> dict:
+    """The headline figures of a report, as stored in model metadata."""
+    out: dict[str, float | int | None] = {"n": report.n}
+    for name, rep in report.labels.items():
+        out[f"{name}_macro_f1"] = round(rep.macro_f1, 4)
+        out[f"{name}_accuracy"] = round(rep.accuracy, 4)
+        out[f"{name}_balanced_accuracy"] = round(rep.balanced_accuracy, 4)
+    for key, value in report.extra.items():
+        out[key] = round(value, 4)
+    out["other_recall"] = None if report.other_recall is None else round(report.other_recall, 4)
+    out["coverage"] = None if report.coverage is None else round(report.coverage, 4)
+    out["precision_when_sure"] = (
+        None if report.precision_when_sure is None else round(report.precision_when_sure, 4)
+    )
+    return out

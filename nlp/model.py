@@ -23,6 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from .taxonomies import Taxonomy
+from .text import tokenize
 
 __all__ = ["Featurizer", "Head", "Model", "TrainConfig", "fit_model"]
 
@@ -341,7 +342,11 @@ PSEUDO_SUFFIX = ".*"
 
 
 def strategy_of(label: str) -> str:
-    """Strategy code of a topic label: ``LPN-S7.2`` → ``LPN-S7``, ``LPN-S7.*`` → ``LPN-S7``."""
+    """Strategy code of a topic label: ``LPN-S7.2`` → ``LPN-S7``, ``LPN-S7.*`` → ``LPN-S7``.
+
+    >>> strategy_of("LPN-S7.2"), strategy_of("LPN-S7.*")
+    ('LPN-S7', 'LPN-S7')
+    """
     return label.rsplit(".", 1)[0]
 
 
@@ -527,12 +532,11 @@ def fit_model(
                     kw_texts.append(kw)
                     kw_labels.append(sub.code)
         if kw_texts:
-            from .text import tokenize
-
+            words = taxonomy.dictionary_words()
             kw_emb = None
             if featurizer.uses_embeddings:
                 kw_emb = np.zeros((len(kw_texts), len(featurizer.embedding_mean)), np.float32)
-            x_kw = featurizer.transform(kw_texts, [tokenize(t) for t in kw_texts], kw_emb)
+            x_kw = featurizer.transform(kw_texts, [tokenize(t, words) for t in kw_texts], kw_emb)
             x_req = sparse.vstack([x_req, x_kw], format="csr")
             y_req = y_req + kw_labels
             w_req = np.concatenate([w_req, np.full(len(kw_texts), 0.3, dtype=np.float64)])

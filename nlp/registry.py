@@ -89,7 +89,12 @@ def _versions_dir(model_dir: Path) -> Path:
 
 
 def new_version_name(model_dir: Path, digest: str, now: datetime | None = None) -> str:
-    """Return ``YYYYmmdd-HHMMSS-<digest8>``, suffixed if that folder already exists."""
+    """Return ``YYYYmmdd-HHMMSS-<digest8>``, suffixed if that folder already exists.
+
+    >>> when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    >>> new_version_name(Path("no-such-model-dir"), "0123abcd" * 8, when)
+    '20260102-030405-0123abcd'
+    """
     now = now or datetime.now(UTC)
     base = f"{now:%Y%m%d-%H%M%S}-{digest[:8]}"
     name, n = base, 1

@@ -275,6 +275,12 @@ def load_taxonomy(path: str | Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:
     Raises :class:`TaxonomyError` (a ``ValueError``) naming the file and entry on any problem:
     duplicate codes, missing names, a sub-area code not prefixed by its strategy code, an unknown
     kind or a top label other than ``ยุทธศาสตร์`` / ``ประเด็นการพัฒนา``.
+
+    >>> tax = load_taxonomy()
+    >>> tax.plan.top_label, tax.strategy_codes[:3]
+    ('ยุทธศาสตร์', ('LPN-S1', 'LPN-S2', 'LPN-S3'))
+    >>> tax.strategy_of_subarea("LPN-S7.2").code, tax.subarea_name("LPN-S7.2")
+    ('LPN-S7', 'ระบายน้ำ ลำเหมือง และป้องกันน้ำท่วม')
     """
     path = Path(path)
     try:

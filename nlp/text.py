@@ -9,7 +9,6 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = ["LAUGH", "PHONE", "URL", "normalize", "tokenize", "offline_pythainlp"]
@@ -142,7 +141,7 @@ def _dictionary_name(extra_words: tuple[str, ...]) -> str:
 
     words = set(thai_words())
     words.update(_read_words_file(WORDS_FILE))
-    words.update(w for w in extra_words if w)
+    words.update(w.strip() for w in extra_words if w.strip())
     # Placeholder names and Latin words are handled outside the Thai segmenter.
     body = "\n".join(sorted(words))
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
@@ -161,32 +160,26 @@ def _dictionary_name(extra_words: tuple[str, ...]) -> str:
     return name
 
 
-_extra_words: tuple[str, ...] = ()
-
-
-def set_extra_words(words: Iterable[str]) -> None:
-    """Set the local words (taxonomy keywords, community names) the tokenizer keeps whole."""
-    global _extra_words
-    _extra_words = tuple(sorted({w.strip() for w in words if w.strip()}))
-
-
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, words: tuple[str, ...] = ()) -> list[str]:
     """Split text into words with nlpo3 (newmm) and a local dictionary; whitespace is dropped.
 
     The dictionary is PyThaiNLP's Thai words, Northern Thai chat words (``nlp/data/words.txt``)
-    and the taxonomy's keywords, community names and ``[tokenizer] words``. Placeholders from
-    :func:`normalize` stay whole.
+    and ``words``: a taxonomy's keywords, community names and ``[tokenizer] words``
+    (:meth:`nlp.Taxonomy.dictionary_words`). Each set of words is loaded once per process.
+    Placeholders from :func:`normalize` stay whole.
 
     >>> tokenize("ลำเหมืองตันบ่ไหลเจ้า")
+    ['ลำ', 'เหมือง', 'ตัน', 'บ่', 'ไหล', 'เจ้า']
+    >>> tokenize("ลำเหมืองตันบ่ไหลเจ้า", ("ลำเหมือง",))
     ['ลำเหมือง', 'ตัน', 'บ่', 'ไหล', 'เจ้า']
-    >>> tokenize("ข่วงคนเตียว <laugh>")
+    >>> tokenize("ข่วงคนเตียว <laugh>", ("ข่วงคนเตียว",))
     ['ข่วงคนเตียว', '<laugh>']
     """
     if not text or text.isspace():
         return []
     import nlpo3
 
-    name = _dictionary_name(_extra_words)
+    name = _dictionary_name(words)
     tokens: list[str] = []
     for chunk in _PLACEHOLDER_SPLIT_RE.split(text):
         if not chunk or chunk.isspace():

@@ -1,8 +1,11 @@
 """Fixtures for the classifier tests.
 
 * ``mini_corpus`` — a 100-row corpus written for these tests (``tests/nlp/data``), fast to train.
-* ``lexical_dir`` — an empty model folder configured for the mini corpus, lexical features only:
-  for versioning, determinism and loading tests that train several times.
+* ``untrained`` — a :class:`nlp.Classifier` on an empty model folder with the shipped taxonomy
+  and corpus, for what needs no model (tokenizing, reading the corpus).
+* ``lexical`` — a classifier on an empty model folder for the mini corpus, lexical features
+  only: for versioning, determinism and loading tests that train several times.
+* ``mini_trained`` — one such classifier trained once per session (doctests, read-only tests).
 * ``shipped`` — the real model: the shipped corpus with embeddings, trained once per test
   session into the session's shared ``model_dir`` (the app tests reuse the same model).
 """
@@ -10,26 +13,20 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nlp
-from nlp import api
+from nlp import default
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def _restore_nlp_settings() -> Iterator[None]:
-    """Each test may configure nlp; put the previous settings back afterwards."""
-    before = api._settings
-    yield
-    if api._settings != before:
-        api._settings = before
-        api.taxonomy.cache_clear()
-        api._active_model.cache_clear()
+def _keep_default_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRANSITIONAL (nlp/default.py): a test may configure the process default; restore it."""
+    monkeypatch.setattr(default, "_classifier", default._classifier)
 
 
 @pytest.fixture(scope="session")
@@ -41,31 +38,37 @@ def mini_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def lexical_dir(tmp_path: Path, mini_corpus: Path) -> Path:
-    """An empty model folder, configured for the mini corpus without embeddings."""
-    folder = tmp_path / "models"
-    nlp.configure(model_dir=folder, corpus_dir=mini_corpus, use_embeddings=False)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def shipped(model_dir: Path) -> Path:
-    """The session's shared model folder with a model trained on the shipped corpus."""
-    nlp.configure(model_dir=model_dir)
-    if nlp.active_version() is None:
-        nlp.train()
-    return model_dir
+def untrained(tmp_path: Path) -> nlp.Classifier:
+    """A classifier with the shipped taxonomy and corpus and an empty model folder."""
+    return nlp.Classifier(tmp_path / "models")
 
 
 @pytest.fixture
-def shipped_model(shipped: Path) -> Path:
-    """Configure nlp for the shared shipped model (per test, as tests reconfigure)."""
-    nlp.configure(model_dir=shipped)
-    return shipped
+def lexical(tmp_path: Path, mini_corpus: Path) -> nlp.Classifier:
+    """A classifier on an empty model folder, for the mini corpus without embeddings."""
+    return nlp.Classifier(tmp_path / "models", corpus_dir=mini_corpus, use_embeddings=False)
 
 
 @pytest.fixture(scope="session")
-def heldout_report(shipped: Path) -> nlp.Report:
+def mini_trained(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path) -> nlp.Classifier:
+    """A classifier trained once on the mini corpus (lexical); tests must not retrain it."""
+    classifier = nlp.Classifier(
+        tmp_path_factory.mktemp("mini-models"), corpus_dir=mini_corpus, use_embeddings=False
+    )
+    classifier.train()
+    return classifier
+
+
+@pytest.fixture(scope="session")
+def shipped(model_dir: Path) -> nlp.Classifier:
+    """A classifier on the session's shared model folder, trained on the shipped corpus."""
+    classifier = nlp.Classifier(model_dir)
+    if classifier.active_version() is None:
+        classifier.train()
+    return classifier
+
+
+@pytest.fixture(scope="session")
+def heldout_report(shipped: nlp.Classifier) -> nlp.Report:
     """The shipped model scored on the corpus held-out split (computed once)."""
-    nlp.configure(model_dir=shipped)
-    return nlp.evaluate(nlp.heldout_examples())
+    return shipped.evaluate(shipped.heldout_examples())

@@ -30,13 +30,13 @@ GUARDED = textwrap.dedent(
     socket.getaddrinfo = refuse
 
     import nlp
-    nlp.configure(model_dir=sys.argv[1], corpus_dir=sys.argv[2])
+    classifier = nlp.Classifier(sys.argv[1], corpus_dir=sys.argv[2])
     assert nlp.normalize("ถนนพังงงง 555 https://x.co") == "ถนนพัง <laugh> <url>"
-    assert "ลำเหมือง" in nlp.tokenize("ลำเหมืองตัน")
-    result = nlp.train()
-    pred = nlp.classify("ไฟกิ่งหน้าบ้านดับครับ")
+    assert "ลำเหมือง" in classifier.tokenize("ลำเหมืองตัน")
+    result = classifier.train()
+    pred = classifier.classify("ไฟกิ่งหน้าบ้านดับครับ")
     assert pred.model_version == result.version
-    print("features", nlp.list_models()[0].features)
+    print("features", classifier.list_models()[0].features)
     """
 )
 

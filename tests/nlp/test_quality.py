@@ -13,16 +13,18 @@ import nlp
 from nlp.corpus import is_heldout
 
 
-def test_corpus_meets_the_issue(shipped) -> None:
+def test_corpus_meets_the_issue(untrained: nlp.Classifier) -> None:
     from collections import Counter
 
-    rows = nlp.api.corpus_examples()
+    rows = untrained.corpus_examples()
     per_strategy = Counter(r.strategy for r in rows if r.strategy)
-    assert all(per_strategy[code] >= 150 for code in nlp.taxonomy().strategy_codes), per_strategy
+    assert all(per_strategy[code] >= 150 for code in untrained.taxonomy.strategy_codes), (
+        per_strategy
+    )
     assert sum(r.kind == "other" for r in rows) >= 200
     kinds = Counter(r.kind for r in rows)
     assert all(kinds[k] >= 100 for k in ("complaint", "need", "question", "suggestion", "other"))
-    heldout = nlp.heldout_examples()
+    heldout = untrained.heldout_examples()
     assert len(heldout) >= 0.2 * len(rows)
     assert all(is_heldout(r.text) for r in heldout)
 
@@ -82,8 +84,8 @@ OUTSIDE = [
 ]
 
 
-def test_messages_from_outside_the_corpus(shipped_model) -> None:
-    preds = nlp.classify_many([text for text, _ in OUTSIDE])
+def test_messages_from_outside_the_corpus(shipped: nlp.Classifier) -> None:
+    preds = shipped.classify_many([text for text, _ in OUTSIDE])
     assert all(p.is_request for p in preds)
     right = sum(p.strategy == want for p, (_, want) in zip(preds, OUTSIDE, strict=True))
     in_top3 = sum(
@@ -98,14 +100,14 @@ def test_messages_from_outside_the_corpus(shipped_model) -> None:
 
 
 @pytest.mark.parametrize("text", ["ถนนพัง", "ไฟดับ", "ขยะเหม็น", "ยุงเยอะ"])
-def test_short_complaints_are_requests(shipped_model, text: str) -> None:
-    assert nlp.classify(text).is_request
+def test_short_complaints_are_requests(shipped: nlp.Classifier, text: str) -> None:
+    assert shipped.classify(text).is_request
 
 
 @pytest.mark.parametrize(
     "text",
     ["สวัสดีปีใหม่เจ้า 🎉", "ขอบคุณที่ช่วยนะคะ", "ทดสอบระบบ", "อรุณสวัสดิ์ค่ะ 🌞", "555555 ตลกดี", "ok ครับ"],
 )
-def test_chit_chat_is_other(shipped_model, text: str) -> None:
-    pred = nlp.classify(text)
+def test_chit_chat_is_other(shipped: nlp.Classifier, text: str) -> None:
+    pred = shipped.classify(text)
     assert pred.kind == "other" and not pred.is_request

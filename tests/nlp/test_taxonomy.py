@@ -106,7 +106,8 @@ def test_taxonomy_error_is_value_error(tmp_path: Path) -> None:
         nlp.load_taxonomy(bad)
 
 
-def test_configured_taxonomy(tmp_path: Path) -> None:
+def test_classifier_taxonomy(tmp_path: Path) -> None:
     path = write(tmp_path, strategy("A1"), strategy("A2"))
-    nlp.configure(model_dir=tmp_path / "models", taxonomy_path=path)
-    assert nlp.taxonomy().strategy_codes == ("A1", "A2")
+    classifier = nlp.Classifier(tmp_path / "models", taxonomy_path=path)
+    assert classifier.taxonomy.strategy_codes == ("A1", "A2")
+    assert classifier.taxonomy is classifier.taxonomy  # loaded once

@@ -78,16 +78,16 @@ def test_normalize_is_nfc() -> None:
         ("ไฟกิ่งดับ", "ไฟกิ่ง"),
     ],
 )
-def test_tokenize_keeps_local_words(text: str, word: str) -> None:
-    assert word in nlp.tokenize(text)
+def test_tokenize_keeps_local_words(untrained: nlp.Classifier, text: str, word: str) -> None:
+    assert word in untrained.tokenize(text)
 
 
-def test_tokenize_keeps_placeholders_and_drops_spaces() -> None:
-    tokens = nlp.tokenize(nlp.normalize("ตลก 5555 ดู https://x.co/a  โทร 0812345678"))
+def test_tokenize_keeps_placeholders_and_drops_spaces(untrained: nlp.Classifier) -> None:
+    tokens = untrained.tokenize(nlp.normalize("ตลก 5555 ดู https://x.co/a  โทร 0812345678"))
     assert "<laugh>" in tokens and "<url>" in tokens and "<phone>" in tokens
     assert all(t.strip() for t in tokens)
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n"])
-def test_tokenize_blank(blank: str) -> None:
-    assert nlp.tokenize(blank) == []
+def test_tokenize_blank(untrained: nlp.Classifier, blank: str) -> None:
+    assert untrained.tokenize(blank) == []
