@@ -15,7 +15,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     import nlp
     from bot import config as settings_config
-    from bot import dashboard, db, line_api, webhook, worker
+    from bot import dashboard, db
+    from bot.line import api as line_api
+    from bot.line import webhook, worker
     from bot.settings import load_municipality
 
     app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)

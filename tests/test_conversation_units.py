@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.conversation import handle_event, keywords, postbacks
 from bot.conversation import replies as r
 from bot.dashboard.formatting import thai_date
-from bot.events import IncomingEvent
+from bot.line.events import IncomingEvent
 from bot.settings import load_municipality
 from bot.wording import DEFAULTS, Wording, fill
 from storage.models import Resident, Submission

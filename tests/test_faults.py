@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from werkzeug import Request, Response
 
 from bot import create_app
-from bot.worker import Worker
+from bot.line.worker import Worker
 from storage import queues
 from storage.base import utcnow
 from storage.models import InboxEvent, OutboxMessage

@@ -8,7 +8,7 @@ import json
 import pytest
 from PIL import Image
 
-from bot import richmenu
+from bot.line import richmenu
 from bot.cli import main
 
 WORDS = ["แจ้งเรื่อง", "ติดตามเรื่อง", "แบบสำรวจ", "ข้อมูลของฉัน"]

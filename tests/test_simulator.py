@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from bot import create_app
 from bot.config import ConfigError
-from bot.line_api import LineApi, PermanentLineError
+from bot.line.api import LineApi, PermanentLineError
 from bot.simulator import events as sim_events
 from storage.base import utcnow
 from storage.models import InboxEvent

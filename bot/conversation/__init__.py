@@ -25,7 +25,7 @@ from bot.conversation import (
 )
 from bot.conversation import replies as r
 from bot.conversation.turn import Turn
-from bot.events import IncomingEvent
+from bot.line.events import IncomingEvent
 from bot.wording import wording
 from storage import residents
 

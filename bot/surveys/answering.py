@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.context import Context
 from bot.conversation import keywords
-from bot.events import IncomingEvent
+from bot.line.events import IncomingEvent
 from bot.surveys import messages as m
 from bot.surveys.submissions import file_survey_submission
 from storage.models import Resident

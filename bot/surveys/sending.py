@@ -2,7 +2,7 @@
 
 Everything for one send happens in the caller's transaction: either every recipient row and
 every multicast row is stored, or none is. The worker then sends each multicast with its own
-retry key (see ``bot.worker``), so a chunk that fails is retried without resending the others.
+retry key (see ``bot.line.worker``), so a chunk that fails is retried without resending the others.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import session_factory
-from bot.line_api import LineError, Quota, line_api
+from bot.line.api import LineError, Quota, line_api
 from bot.surveys.messages import invitation
 from storage import queues
 from storage.base import utcnow

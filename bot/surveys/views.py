@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from bot.dashboard.auth import StaffUser, audit, current_staff, role_required
 from bot.dashboard.formatting import BANGKOK, parse_thai_date, thai_date
 from bot.db import get_session
-from bot.line_api import line_api
+from bot.line.api import line_api
 from bot.surveys import messages, results, sending
 from storage.base import utcnow
 from storage.models import Community
@@ -428,7 +428,7 @@ def send(survey_id: int) -> WerkzeugResponse:
 def _wake_worker() -> None:
     from flask import current_app
 
-    from bot import worker
+    from bot.line import worker
 
     if worker.EXTENSION in current_app.extensions:
         worker.wake(current_app._get_current_object())

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.line_api import LineApi, PermanentLineError
+from bot.line.api import LineApi, PermanentLineError
 from storage.models import InboxEvent, OutboxMessage, Submission
 from tests import line_events
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import conversation
-from bot.line_api import line_api as make_line_api
+from bot.line.api import line_api as make_line_api
 from bot.surveys import answering, sending
 from storage.base import utcnow
 from storage.models import Community, Resident

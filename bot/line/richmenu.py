@@ -173,6 +173,6 @@ def _icon(
 
 
 def setup_rich_menu(api: Any, width: int = WIDTH, height: int = HEIGHT) -> str:
-    """Create the menu through the LINE API (``bot.line_api.LineApi``), make it the default,
+    """Create the menu through the LINE API (``bot.line.api.LineApi``), make it the default,
     and return its id."""
     return api.create_rich_menu(menu_definition(width, height), draw_image(width, height))

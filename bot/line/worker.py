@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from bot import conversation
 from bot.context import Context
 from bot.db import session_factory
-from bot.events import IncomingEvent
-from bot.line_api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
+from bot.line.events import IncomingEvent
+from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
 from bot.surveys.sending import run_send_due
 from storage import queues
 from storage.base import utcnow
