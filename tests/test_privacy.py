@@ -180,8 +180,8 @@ def test_names_and_texts_never_reach_the_logs(line, line_api, caplog):
 
 
 def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app):
-    from bot.conversation import handle_event
     from bot.line.events import IncomingEvent
+    from bot.residents import handle_event
     from storage.residents import delete_personal_data, get_or_create_resident
     from tests.conversation_support import context
 

@@ -8,8 +8,8 @@ import json
 import pytest
 from PIL import Image
 
-from bot.line import richmenu
 from bot.cli import main
+from bot.line import richmenu
 
 WORDS = ["แจ้งเรื่อง", "ติดตามเรื่อง", "แบบสำรวจ", "ข้อมูลของฉัน"]
 
@@ -48,7 +48,7 @@ def test_definition_has_four_message_areas_covering_the_picture():
 
 
 def test_menu_words_are_commands_the_conversation_knows():
-    from bot.conversation.keywords import command_of
+    from bot.residents.keywords import command_of
 
     assert [command_of(word) for word in WORDS] == ["report", "status", "survey", "my_data"]
 

@@ -16,8 +16,8 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.webhook import WebhookParser
 from pydantic import ValidationError
 
-from bot.line import worker
 from bot.db import get_session
+from bot.line import worker
 from bot.line.events import to_plain
 from storage.db import is_sqlite
 from storage.queues import store_inbox_events

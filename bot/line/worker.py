@@ -22,11 +22,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import conversation
-from bot.context import Context
+from bot import residents
 from bot.db import session_factory
-from bot.line.events import IncomingEvent
 from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
+from bot.line.events import IncomingEvent
+from bot.residents.context import Context
 from bot.surveys.sending import run_send_due
 from storage import queues
 from storage.base import utcnow
@@ -177,7 +177,7 @@ class Worker:
             display_name=self.api.display_name,
             config=self.app.config,
         )
-        replies = conversation.handle_event(context, event)
+        replies = residents.handle_event(context, event)
         if replies and event.user_id:
             deadline = None
             if event.reply_token and event.timestamp_ms:

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.context import Context
-from bot.conversation import keywords
 from bot.line.events import IncomingEvent
+from bot.residents import keywords
+from bot.residents.context import Context
 from bot.surveys import messages as m
 from bot.surveys.submissions import file_survey_submission
 from storage.models import Resident

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 import nlp
-from bot.context import Context
+from bot.residents.context import Context
 from storage import submissions as store
 from storage.models import Resident, Submission
 from storage.surveys import Survey, SurveyAnswer

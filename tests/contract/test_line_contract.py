@@ -69,7 +69,7 @@ def _raw_post(url: str, body: dict[str, Any], headers: dict[str, str] | None = N
         return error.code
 
 
-# --- each call of bot/line_api.py ------------------------------------------------------------
+# --- each call of bot/line/api.py ------------------------------------------------------------
 
 
 def test_reply_with_quick_replies(api):

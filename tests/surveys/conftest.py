@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import conversation
+from bot import residents as conversation
 from bot.line.api import line_api as make_line_api
 from bot.surveys import answering, sending
 from storage.base import utcnow
@@ -23,7 +23,7 @@ from storage.surveys import Survey, SurveyOption, SurveyQuestion, SurveyTarget
 def _survey_aware_conversation(monkeypatch: pytest.MonkeyPatch) -> None:
     """Route events through ``answering.try_handle`` until the conversation calls it itself.
 
-    Once ``bot.conversation.handle_event`` calls the survey hook, the real code path is used.
+    Once ``bot.residents.handle_event`` calls the survey hook, the real code path is used.
     """
     source = inspect.getsource(conversation)
     if "try_handle" in source:

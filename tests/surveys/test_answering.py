@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 import nlp
-from bot.context import Context
-from bot.line.events import IncomingEvent
 from bot.line.api import Quota
+from bot.line.events import IncomingEvent
+from bot.residents.context import Context
 from bot.settings import load_municipality
 from bot.setup import seed_communities
 from bot.surveys import answering, sending

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from bot.conversation import postbacks
-from bot.conversation import replies as r
-from bot.conversation.replies import Message
-from bot.conversation.turn import Turn
+from bot.residents import postbacks
+from bot.residents import replies as r
+from bot.residents.replies import Message
+from bot.residents.turn import Turn
 from storage import residents
 
 # Ten names, "previous", "next" and "other / don't know" make 13: LINE's most.

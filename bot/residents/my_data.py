@@ -10,11 +10,11 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from bot.conversation import postbacks
-from bot.conversation import replies as r
-from bot.conversation.replies import Message
-from bot.conversation.turn import Turn
 from bot.dashboard.formatting import thai_date
+from bot.residents import postbacks
+from bot.residents import replies as r
+from bot.residents.replies import Message
+from bot.residents.turn import Turn
 from storage import residents
 
 logger = logging.getLogger(__name__)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.conversation import community, my_data, postbacks
-from bot.conversation import replies as r
-from bot.conversation.replies import Message
-from bot.conversation.turn import Turn
+from bot.residents import community, my_data, postbacks
+from bot.residents import replies as r
+from bot.residents.replies import Message
+from bot.residents.turn import Turn
 from storage import residents
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.conversation import replies as r
-from bot.conversation.community import start_items
-from bot.conversation.replies import Message
-from bot.conversation.turn import Turn
+from bot.residents import replies as r
+from bot.residents.community import start_items
+from bot.residents.replies import Message
+from bot.residents.turn import Turn
 
 THANKS = ("ขอบคุณ", "ขอบใจ", "thank", "ขอบคุน")
 HELLO = ("สวัสดี", "หวัดดี", "ดีค่ะ", "ดีครับ", "hello", "hi")

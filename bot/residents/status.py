@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation import replies as r
-from bot.conversation.community import start_items
-from bot.conversation.replies import Message
-from bot.conversation.turn import Turn
 from bot.dashboard.formatting import thai_date
+from bot.residents import replies as r
+from bot.residents.community import start_items
+from bot.residents.replies import Message
+from bot.residents.turn import Turn
 from bot.statuses import STATUS_LABELS
 from storage import submissions as store
 

@@ -12,20 +12,20 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot.context import Context
-from bot.conversation import (
+from bot.line.events import IncomingEvent
+from bot.residents import (
     basics,
     community,
     consent,
     keywords,
     my_data,
+    needs,
     postbacks,
     status,
-    submissions,
 )
-from bot.conversation import replies as r
-from bot.conversation.turn import Turn
-from bot.line.events import IncomingEvent
+from bot.residents import replies as r
+from bot.residents.context import Context
+from bot.residents.turn import Turn
 from bot.wording import wording
 from storage import residents
 
@@ -54,11 +54,11 @@ BUTTONS: dict[str, Callable[[Turn, postbacks.Postback], Messages]] = {
     "consent": consent.on_postback,
     "page": community.on_page,
     "com": community.on_choose,
-    "fix": submissions.on_fix,
-    "all": submissions.on_all,
-    "str": submissions.on_strategy,
-    "cat": submissions.on_category,
-    "done": submissions.on_done,
+    "fix": needs.on_fix,
+    "all": needs.on_all,
+    "str": needs.on_strategy,
+    "cat": needs.on_category,
+    "done": needs.on_done,
     "del": my_data.on_delete,
     "nodel": my_data.on_cancel,
 }
@@ -143,7 +143,7 @@ def _on_text(turn: Turn) -> Messages:
     command = keywords.command_of(text)
     if command is not None:
         return COMMANDS[command](turn)
-    return submissions.on_text(turn, text)
+    return needs.on_text(turn, text)
 
 
 def _unsupported(turn: Turn) -> Messages:
@@ -152,8 +152,8 @@ def _unsupported(turn: Turn) -> Messages:
 
 MESSAGES: dict[str, Callable[[Turn], Messages]] = {
     "text": _on_text,
-    "image": submissions.on_image,
-    "location": submissions.on_location,
+    "image": needs.on_image,
+    "location": needs.on_location,
     "sticker": basics.on_sticker,
 }
 
@@ -168,7 +168,7 @@ def _turn(context: Context, event: IncomingEvent) -> Turn:
 
 def _survey_hook(turn: Turn) -> Messages | None:
     """Let a running survey take the event first (None: not a survey event)."""
-    # Imported on use: the survey engine itself imports bot.conversation.keywords.
+    # Imported on use: the survey engine itself imports bot.residents.keywords.
     from bot.surveys import answering
 
     return answering.try_handle(turn.context, turn.resident, turn.event)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from bot.conversation.replies import MAX_DATA
+from bot.residents.replies import MAX_DATA
 
 # consent, community page, community, fix category (top 3), all strategies, one strategy's
 # sub-areas, set category, done, delete (confirm / cancel)

@@ -11,10 +11,10 @@ import logging
 from typing import Any
 
 import nlp
-from bot.conversation import basics, postbacks
-from bot.conversation import replies as r
-from bot.conversation.replies import Message
-from bot.conversation.turn import Turn
+from bot.residents import basics, postbacks
+from bot.residents import replies as r
+from bot.residents.replies import Message
+from bot.residents.turn import Turn
 from bot.statuses import CLOSED
 from storage import residents
 from storage import submissions as store
