@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.dashboard.formatting import thai_date
-from bot.services import change_status
+from bot.needs.actions import change_status
 from storage.models import OutboxMessage, Submission, SubmissionEvent, TrainingLabel
 from tests import line_events
 from tests.conversation_support import (

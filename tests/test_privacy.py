@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.services import change_status
+from bot.needs.actions import change_status
 from storage.models import (
     InboxEvent,
     Media,

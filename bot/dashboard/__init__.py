@@ -111,7 +111,7 @@ def _template_globals() -> dict:
     from flask import current_app
 
     from bot.dashboard.auth import ROLE_LABELS
-    from bot.statuses import STATUS_LABELS
+    from bot.needs.statuses import STATUS_LABELS
 
     return {
         "municipality": current_app.extensions["ruamkid"],

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from bot.services import change_status
+from bot.needs.actions import change_status
 from storage.models import Submission, SubmissionEvent
 
 WINDOW = timedelta(days=180)

@@ -40,7 +40,7 @@ from bot.exports import (
 from bot.exports import (
     submissions_xlsx as build_submissions_xlsx,
 )
-from bot.statuses import STATUS_LABELS
+from bot.needs.statuses import STATUS_LABELS
 from storage import plan as store
 from storage.models import Community, Media, Submission
 

@@ -24,7 +24,7 @@ from bot.dashboard.charts import bar_chart, line_chart
 from bot.dashboard.formatting import BANGKOK, BE_OFFSET, MONTHS_LONG, MONTHS_SHORT
 from bot.dashboard.queries import communities
 from bot.db import get_session
-from bot.statuses import STATUS_LABELS
+from bot.needs.statuses import STATUS_LABELS
 from storage.base import utcnow
 from storage.models import Submission
 

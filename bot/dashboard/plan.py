@@ -28,7 +28,7 @@ import nlp
 from bot.dashboard import queue
 from bot.dashboard.auth import audit, can_see, current_staff, role_required
 from bot.db import get_session
-from bot.services import change_status
+from bot.needs.actions import change_status
 from storage import plan as store
 from storage.models import Submission
 

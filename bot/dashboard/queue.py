@@ -40,8 +40,8 @@ from bot.dashboard.auth import (
     visible_submissions,
 )
 from bot.db import get_session
-from bot.services import change_status
-from bot.statuses import NEEDS_DETAIL, STATUS_LABELS
+from bot.needs.actions import change_status
+from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
 from storage.models import Media, Submission, SubmissionEvent, TrainingLabel
 
 logger = logging.getLogger(__name__)

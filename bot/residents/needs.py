@@ -11,11 +11,11 @@ import logging
 from typing import Any
 
 import nlp
+from bot.needs.statuses import CLOSED
 from bot.residents import basics, postbacks
 from bot.residents import replies as r
 from bot.residents.replies import Message
 from bot.residents.turn import Turn
-from bot.statuses import CLOSED
 from storage import residents
 from storage import submissions as store
 from storage.models import Submission

@@ -207,7 +207,7 @@ def test_the_conversations_messages_pass_lines_contract(line, session):
 
     submission = session.scalars(select(Submission)).first()
     if submission is not None:
-        from bot.services import change_status
+        from bot.needs.actions import change_status
 
         change_status(session, submission, "in_progress", actor="system:contract")
         session.commit()

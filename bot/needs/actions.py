@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
+from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
 from storage.base import utcnow
 from storage.models import Submission, SubmissionEvent
 from storage.queues import enqueue
