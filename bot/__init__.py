@@ -15,7 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     import nlp
     from bot import config as settings_config
-    from bot import dashboard, db
+    from bot import db, staff
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.settings import load_municipality
@@ -47,7 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from bot import simulator
 
         app.register_blueprint(simulator.bp)
-    dashboard.init_app(app)
+    staff.init_app(app)
     worker.init_app(app)
     return app
 

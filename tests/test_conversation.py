@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.dashboard.formatting import thai_date
 from bot.needs.actions import change_status
+from bot.thai import thai_date
 from storage.models import OutboxMessage, Submission, SubmissionEvent, TrainingLabel
 from tests import line_events
 from tests.conversation_support import (

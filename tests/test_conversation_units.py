@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.dashboard.formatting import thai_date
 from bot.line.events import IncomingEvent
 from bot.residents import handle_event, keywords, postbacks
 from bot.residents import replies as r
 from bot.settings import load_municipality
+from bot.thai import thai_date
 from bot.wording import DEFAULTS, Wording, fill
 from storage.models import Resident, Submission
 from storage.submissions import OPEN_KEY, create_submission, open_submission, tracking_number

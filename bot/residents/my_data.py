@@ -10,11 +10,11 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from bot.dashboard.formatting import thai_date
 from bot.residents import postbacks
 from bot.residents import replies as r
 from bot.residents.replies import Message
 from bot.residents.turn import Turn
+from bot.thai import thai_date
 from storage import residents
 
 logger = logging.getLogger(__name__)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from bot.dashboard.formatting import thai_date
 from bot.needs.statuses import STATUS_LABELS
 from bot.residents import replies as r
 from bot.residents.community import start_items
 from bot.residents.replies import Message
 from bot.residents.turn import Turn
+from bot.thai import thai_date
 from storage import submissions as store
 
 EXCERPT = 40

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dashboard.formatting import thai_date
+from bot.thai import thai_date
 from storage.surveys import MAX_LABEL, Survey, SurveyAnswer, SurveyQuestion
 
 # LINE limits postback data to 300 characters; ours stay far below.

@@ -17,8 +17,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.exports.common import HEADER_FILL, put, thai_datetime
-from bot.exports.submissions import BOM, csv_safe
+from bot.staff.exports.common import HEADER_FILL, put, thai_datetime
+from bot.staff.exports.submissions import BOM, csv_safe
 from bot.surveys.messages import TYPE_LABELS, describe_answer
 from storage.models import Community, Submission
 from storage.surveys import Survey, SurveyAnswer, SurveyQuestion, SurveyRecipient

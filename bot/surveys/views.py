@@ -14,11 +14,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from bot.dashboard.auth import StaffUser, audit, current_staff, role_required
-from bot.dashboard.formatting import BANGKOK, parse_thai_date, thai_date
 from bot.db import get_session
 from bot.line.api import line_api
+from bot.staff.auth import StaffUser, audit, current_staff, role_required
 from bot.surveys import messages, results, sending
+from bot.thai import BANGKOK, parse_thai_date, thai_date
 from storage.base import utcnow
 from storage.models import Community
 from storage.surveys import (

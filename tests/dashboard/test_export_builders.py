@@ -10,7 +10,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from bot.exports import (
+from bot.staff.exports import (
     PlanOutline,
     PlanRow,
     build_p01,

@@ -227,7 +227,7 @@ def test_submissions_xlsx(staff_client, session, make_submission):
 
 def test_submissions_xlsx_too_big_sends_back_to_csv(staff_client, session, make_submission,
                                                     monkeypatch):  # fmt: skip
-    from bot.dashboard import exports
+    from bot.staff.exports import views as exports
 
     monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 1)
     make_submission(session)

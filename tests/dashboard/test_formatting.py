@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.dashboard.formatting import parse_thai_date, percent, thai_date, thai_number
+from bot.thai import parse_thai_date, percent, thai_date, thai_number
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import pytest
 from markupsafe import Markup
 from sqlalchemy import select
 
-from bot.dashboard import overview
-from bot.dashboard.charts import bar_chart, line_chart
+from bot.staff import overview
+from bot.staff.charts import bar_chart, line_chart
 from storage.base import utcnow
 from storage.models import Submission
 from tests.dashboard.conftest import community_id

@@ -19,19 +19,19 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from bot.dashboard import formatting
+from bot import thai
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "/dashboard"
 # Each module exports ``bp``; optional ones (another engineer's) are skipped if missing.
 MODULES = (
-    "bot.dashboard.auth",
-    "bot.dashboard.queue",
-    "bot.dashboard.admin",
-    "bot.dashboard.plan",
-    "bot.dashboard.exports",
-    "bot.dashboard.overview",
+    "bot.staff.auth",
+    "bot.staff.queue",
+    "bot.staff.admin",
+    "bot.staff.plan",
+    "bot.staff.exports.views",
+    "bot.staff.overview",
     "bot.surveys.views",
 )
 # Blueprints that verify their own signatures instead of a CSRF token.
@@ -43,7 +43,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Bind the dashboard to ``app``."""
-    from bot.dashboard import auth
+    from bot.staff import auth
 
     app.config.setdefault("TILE_URL", DEFAULT_TILE_URL)
     app.config.setdefault("DASHBOARD_PAGE_SIZE", 50)
@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(403, _http_error)
     app.register_error_handler(404, _http_error)
 
-    formatting.init_app(app)
+    thai.init_app(app)
     for module_name in MODULES:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=PREFIX + (module.bp.url_prefix or ""))
@@ -110,8 +110,8 @@ def _http_error(error: HTTPException) -> HTTPException | tuple[str, int]:
 def _template_globals() -> dict:
     from flask import current_app
 
-    from bot.dashboard.auth import ROLE_LABELS
     from bot.needs.statuses import STATUS_LABELS
+    from bot.staff.auth import ROLE_LABELS
 
     return {
         "municipality": current_app.extensions["ruamkid"],

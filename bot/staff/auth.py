@@ -2,7 +2,7 @@
 
 Helpers for every dashboard module (plan, exports, overview, surveys)::
 
-    from bot.dashboard.auth import (
+    from bot.staff.auth import (
         audit, can_see, current_staff, role_required, visible_submissions,
     )
 

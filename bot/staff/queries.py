@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.dashboard.formatting import BANGKOK, parse_thai_date
 from bot.needs.statuses import STATUS_LABELS
+from bot.thai import BANGKOK, parse_thai_date
 from storage.models import Community, Media, Submission
 
 SORTS = {"new": "ใหม่ล่าสุดก่อน", "old": "เก่าสุดก่อน", "confidence": "ความมั่นใจต่ำสุดก่อน"}

@@ -19,12 +19,12 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 import nlp
-from bot.dashboard.auth import current_staff, role_required, visible_submissions
-from bot.dashboard.charts import bar_chart, line_chart
-from bot.dashboard.formatting import BANGKOK, BE_OFFSET, MONTHS_LONG, MONTHS_SHORT
-from bot.dashboard.queries import communities
 from bot.db import get_session
 from bot.needs.statuses import STATUS_LABELS
+from bot.staff.auth import current_staff, role_required, visible_submissions
+from bot.staff.charts import bar_chart, line_chart
+from bot.staff.queries import communities
+from bot.thai import BANGKOK, BE_OFFSET, MONTHS_LONG, MONTHS_SHORT
 from storage.base import utcnow
 from storage.models import Submission
 

@@ -1,6 +1,6 @@
 """Jinja filters for what people read: Buddhist-era dates in Bangkok time, Thai-style numbers.
 
-Registered on the app by ``bot.dashboard.init_app``; other modules may import them directly.
+Registered on the app by ``bot.staff.init_app``; other modules may import them directly.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The queue of submissions, the detail page, triage, merging and bulk actions.
 
 Other modules add bulk actions with :func:`register_bulk_action` (the plan's "link to a
-project" does), and reuse ``bot.dashboard.queries`` for the same filters.
+project" does), and reuse ``bot.staff.queries`` for the same filters.
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 import nlp
-from bot.dashboard import duplicates, queries
-from bot.dashboard.auth import (
+from bot.db import get_session
+from bot.needs.actions import change_status
+from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
+from bot.staff import duplicates, queries
+from bot.staff.auth import (
     StaffUser,
     audit,
     can_see,
@@ -39,9 +42,6 @@ from bot.dashboard.auth import (
     role_required,
     visible_submissions,
 )
-from bot.db import get_session
-from bot.needs.actions import change_status
-from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
 from storage.models import Media, Submission, SubmissionEvent, TrainingLabel
 
 logger = logging.getLogger(__name__)

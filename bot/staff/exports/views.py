@@ -27,20 +27,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import nlp
-from bot.dashboard import queries
-from bot.dashboard.auth import audit, current_staff, role_required, visible_submissions
 from bot.db import get_session, session_factory
-from bot.exports import (
+from bot.needs.statuses import STATUS_LABELS
+from bot.staff import queries
+from bot.staff.auth import audit, current_staff, role_required, visible_submissions
+from bot.staff.exports import (
     PlanOutline,
     PlanRow,
     build_p01,
     build_p02,
     iter_submissions_csv,
 )
-from bot.exports import (
+from bot.staff.exports import (
     submissions_xlsx as build_submissions_xlsx,
 )
-from bot.needs.statuses import STATUS_LABELS
 from storage import plan as store
 from storage.models import Community, Media, Submission
 

@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from bot.exports.common import (
+from bot.staff.exports.common import (
     COUNT_FORMAT,
     FORMULA_START,
     HEADER_FILL,

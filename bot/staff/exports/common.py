@@ -10,7 +10,7 @@ from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.dashboard.formatting import thai_date
+from bot.thai import thai_date
 
 COUNT_FORMAT = "#,##0"
 BAHT_FORMAT = "#,##0.00"
