@@ -18,7 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot import db, staff
     from bot.line import api as line_api
     from bot.line import webhook, worker
-    from bot.settings import load_municipality
+    from bot.municipality import load_municipality
 
     app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
     if config and config.get("INSTANCE_PATH"):

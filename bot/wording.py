@@ -12,7 +12,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from bot.settings import Municipality
+from bot.municipality import Municipality
 
 # Thailand keeps no daylight saving time: a fixed offset needs no tz database.
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.municipality import load_municipality
 from bot.residents.context import Context
-from bot.settings import load_municipality
 from storage.models import Community, Resident
 from tests import line_events
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.line.events import IncomingEvent
+from bot.municipality import load_municipality
 from bot.residents import handle_event, keywords, postbacks
 from bot.residents import replies as r
-from bot.settings import load_municipality
 from bot.thai import thai_date
 from bot.wording import DEFAULTS, Wording, fill
 from storage.models import Resident, Submission

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Municipality
+from bot.municipality import Municipality
 from storage.base import utcnow
 
 

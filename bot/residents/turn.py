@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.line.events import IncomingEvent
+from bot.municipality import Municipality
 from bot.residents.context import Context
-from bot.settings import Municipality
 from bot.wording import Wording, wording
 from storage.models import Resident
 

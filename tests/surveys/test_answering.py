@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 import nlp
 from bot.line.api import Quota
 from bot.line.events import IncomingEvent
+from bot.municipality import load_municipality
 from bot.residents.context import Context
-from bot.settings import load_municipality
 from bot.setup import seed_communities
 from bot.surveys import answering, sending
 from bot.surveys.messages import Postback, parse_postback
