@@ -18,7 +18,7 @@ from werkzeug import Request, Response
 
 from bot import create_app
 from bot.line.worker import Worker
-from storage import queues
+from storage import mailbox
 from storage.base import utcnow
 from storage.models import InboxEvent, OutboxMessage
 from tests import line_events
@@ -33,7 +33,7 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _push_row(session, to: str = "U" + "c" * 32, text: str = "สถานะเรื่องของท่านเปลี่ยนแล้ว"):
-    row = queues.enqueue(session, to, [{"type": "text", "text": text}], purpose="status")
+    row = mailbox.enqueue(session, to, [{"type": "text", "text": text}], purpose="status")
     session.commit()
     return row.id
 
@@ -134,7 +134,7 @@ def test_a_message_the_sdk_refuses_fails_without_stopping_the_worker(session, wo
         {"type": "action", "action": {"type": "message", "label": f"{i}", "text": f"{i}"}}
         for i in range(14)
     ]
-    bad = queues.enqueue(
+    bad = mailbox.enqueue(
         session,
         "U" + "d" * 32,
         [{"type": "text", "text": "เลือก", "quickReply": {"items": items}}],
@@ -226,8 +226,8 @@ def test_a_claim_by_a_worker_that_died_is_taken_over_after_the_lease(app, line, 
     push_id = _push_row(session)
     dead = Worker(app, name="dead-worker")
     with dead.sessions() as own:
-        inbox_ids = queues.claim_inbox(own, dead.name)
-        outbox_ids = queues.claim_outbox(own, dead.name)
+        inbox_ids = mailbox.claim_inbox(own, dead.name)
+        outbox_ids = mailbox.claim_outbox(own, dead.name)
         own.commit()
     assert len(inbox_ids) == 1 and outbox_ids == [push_id]
 
@@ -235,7 +235,7 @@ def test_a_claim_by_a_worker_that_died_is_taken_over_after_the_lease(app, line, 
     alive.drain()
     assert line_api.sent("push") == [] and line_api.sent("reply") == []  # still leased
 
-    expired = utcnow() - queues.LEASE - timedelta(seconds=1)
+    expired = utcnow() - mailbox.LEASE - timedelta(seconds=1)
     for model in (InboxEvent, OutboxMessage):
         session.execute(update(model).values(claimed_at=expired))
     session.commit()
@@ -328,7 +328,7 @@ def test_the_worker_cycle_survives_a_database_hiccup(app, line, line_api, monkey
     line.post(line_events.text("ไฟดับ"))
     worker = Worker(app, name="hiccup")
     calls = {"n": 0}
-    original = queues.claim_inbox
+    original = mailbox.claim_inbox
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -336,7 +336,7 @@ def test_the_worker_cycle_survives_a_database_hiccup(app, line, line_api, monkey
             raise RuntimeError("database went away")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(queues, "claim_inbox", flaky)
+    monkeypatch.setattr(mailbox, "claim_inbox", flaky)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run_forever, args=(stop,))
     thread.start()

@@ -220,7 +220,7 @@ def test_deletion_takes_the_resident_out_of_survey_multicasts(line, line_api, se
     from datetime import timedelta
 
     from storage.base import utcnow
-    from storage.queues import enqueue
+    from storage.mailbox import enqueue
 
     join(line, line_api)
     join(line, line_api, user=OTHER_USER)

@@ -20,7 +20,7 @@ from bot.db import get_session
 from bot.line import worker
 from bot.line.events import to_plain
 from storage.db import is_sqlite
-from storage.queues import store_inbox_events
+from storage.mailbox import store_inbox_events
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Runs as ``ruamkid worker`` (the Procfile's worker) and, by default, as a thread inside the web
 process so one command is enough. Any number of them may run against one database: every row
-is claimed by exactly one (see ``storage.queues``).
+is claimed by exactly one (see ``storage.mailbox``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswe
 from bot.line.events import IncomingEvent
 from bot.residents.context import Context
 from bot.surveys.sending import run_send_due
-from storage import queues
+from storage import mailbox
 from storage.base import utcnow
 from storage.models import InboxEvent, Media, OutboxMessage, Resident
 
@@ -82,7 +82,7 @@ def wake(app: Flask) -> None:
 
 
 class Worker:
-    """One worker: a name for its claims, and the loop that drains the queues."""
+    """One worker: a name for its claims, and the loop that drains the inbox, outbox and photos."""
 
     def __init__(self, app: Flask, name: str | None = None, api: LineApi | None = None):
         self.app = app
@@ -99,7 +99,7 @@ class Worker:
         return self._api
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
-        """Drain the queues until ``stop`` is set; sleep only when there was nothing to do."""
+        """Drain the inbox, outbox and photos until ``stop`` is set; sleep only when idle."""
         stop = stop or threading.Event()
         wake_event: threading.Event = self.app.extensions[EXTENSION].wake
         logger.info("worker %s started", self.name)
@@ -140,7 +140,7 @@ class Worker:
     def process_inbox(self, limit: int = 20) -> int:
         """Process claimed webhook events, each in its own transaction."""
         with self.sessions() as session:
-            ids = queues.claim_inbox(session, self.name, limit)
+            ids = mailbox.claim_inbox(session, self.name, limit)
             session.commit()
         for inbox_id in ids:
             self._process_event(inbox_id)
@@ -148,7 +148,7 @@ class Worker:
 
     def _process_event(self, inbox_id: int) -> None:
         with self.sessions() as session:
-            row = queues.load_claimed_inbox(session, inbox_id, self.name)
+            row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
             if row is None:
                 return
             event = IncomingEvent.from_dict(row.payload or {})
@@ -160,14 +160,14 @@ class Worker:
                 return
             try:
                 self._handle(session, row, event)
-                queues.finish_inbox(session, row)
+                mailbox.finish_inbox(session, row)
                 session.commit()
             except Exception as exc:  # one bad event must not block the others
                 session.rollback()
                 logger.error("inbox %d (%s) failed: %s", inbox_id, event.type, type(exc).__name__)
                 row = session.get(InboxEvent, inbox_id)
                 if row is not None:
-                    queues.fail_inbox(session, row, traceback.format_exc())
+                    mailbox.fail_inbox(session, row, traceback.format_exc())
                     session.commit()
 
     def _handle(self, session: Session, row: InboxEvent, event: IncomingEvent) -> None:
@@ -183,7 +183,7 @@ class Worker:
             if event.reply_token and event.timestamp_ms:
                 sent_at = _from_ms(event.timestamp_ms)
                 deadline = sent_at + REPLY_TOKEN_LIFETIME
-            queues.enqueue(
+            mailbox.enqueue(
                 session,
                 event.user_id,
                 replies[:5],
@@ -197,7 +197,7 @@ class Worker:
     def process_outbox(self, limit: int = 20) -> int:
         """Send claimed outbox rows: reply while the token is fresh, else push with retry key."""
         with self.sessions() as session:
-            ids = queues.claim_outbox(session, self.name, limit)
+            ids = mailbox.claim_outbox(session, self.name, limit)
             session.commit()
         for outbox_id in ids:
             with self.sessions() as session:
@@ -245,12 +245,12 @@ class Worker:
         except LineError as exc:
             row.last_error = str(exc)
             row.request_id = exc.request_id
-            if row.attempts >= queues.MAX_OUTBOX_ATTEMPTS:
+            if row.attempts >= mailbox.MAX_OUTBOX_ATTEMPTS:
                 row.status = "failed"
                 logger.warning("outbox %d gave up after %d tries", row.id, row.attempts)
             else:
                 row.status = "pending"
-                row.next_attempt_at = utcnow() + queues.backoff(row.attempts)
+                row.next_attempt_at = utcnow() + mailbox.backoff(row.attempts)
                 logger.info("outbox %d will retry: %s", row.id, exc)
         else:
             self._mark_sent(row, row.kind)
@@ -267,7 +267,7 @@ class Worker:
     def process_media(self, limit: int = 5) -> int:
         """Download photos from LINE into MEDIA_DIR before LINE deletes them."""
         with self.sessions() as session:
-            ids = queues.claim_media(session, self.name, limit)
+            ids = mailbox.claim_media(session, self.name, limit)
             session.commit()
         for media_id in ids:
             with self.sessions() as session:
@@ -287,7 +287,7 @@ class Worker:
         except LineError as exc:
             media.error = str(exc)
             media.status = "failed" if media.attempts >= 8 else "pending"
-            media.next_attempt_at = utcnow() + queues.backoff(media.attempts)
+            media.next_attempt_at = utcnow() + mailbox.backoff(media.attempts)
             return
         if content_type not in IMAGE_TYPES or len(data) > MAX_IMAGE_BYTES:
             media.status = "failed"

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
 from storage.base import utcnow
+from storage.mailbox import enqueue
 from storage.models import Submission, SubmissionEvent
-from storage.queues import enqueue
 
 
 def change_status(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.db import session_factory
 from bot.line.api import LineError, Quota, line_api
 from bot.surveys.messages import invitation
-from storage import queues
+from storage import mailbox
 from storage.base import utcnow
 from storage.models import OutboxMessage, Resident
 from storage.surveys import Survey, SurveyRecipient, SurveyTarget
@@ -129,7 +129,7 @@ def queue_survey(
     chunks = 0
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        outbox = queues.enqueue(
+        outbox = mailbox.enqueue(
             session, [line_id for _, line_id, _ in chunk], messages, purpose=purpose(survey.id)
         )
         session.flush()
@@ -182,7 +182,7 @@ def refresh_progress(session: Session, survey: Survey) -> None:
 def progress(session: Session, survey: Survey) -> dict[str, int]:
     """Return the send's progress by recipient: queued, sent, failed, answering, completed."""
     refresh_progress(session, survey)
-    outbox = queues.outbox_counts(session, purpose(survey.id))
+    outbox = mailbox.outbox_counts(session, purpose(survey.id))
     delivery = (
         select(OutboxMessage.status, SurveyRecipient.status, func.count())
         .select_from(SurveyRecipient)

@@ -1,4 +1,5 @@
-"""The webhook inbox and the LINE outbox: store once, claim by exactly one worker, finish.
+"""The mailbox: the webhook inbox and the LINE outbox (and photos to fetch); store once, claim by
+exactly one worker, finish.
 
 Claims work for several processes on one database. PostgreSQL locks candidate rows with
 ``FOR UPDATE SKIP LOCKED``; SQLite runs one ``UPDATE … RETURNING`` so the claim is a single
