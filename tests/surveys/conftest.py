@@ -147,7 +147,7 @@ def send_survey(app, session: Session, worker) -> Callable[[Survey], sending.Sen
 
 
 # The dashboard's fixtures (make_user, login, CSRF switch) serve the survey pages' tests too.
-from tests.dashboard.conftest import (  # noqa: E402, F401
+from tests.staff.conftest import (  # noqa: E402, F401
     PASSWORD,
     app_config,
     csrf_enabled,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage.models import Media
-from tests.dashboard.conftest import community_id
+from tests.staff.conftest import community_id
 
 ROW_RE = re.compile(r'data-testid="queue-row" data-id="(\d+)"')
 NEXT_RE = re.compile(r'href="([^"]+)" rel="next"')

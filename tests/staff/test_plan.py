@@ -15,7 +15,7 @@ from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import Community, OutboxMessage, Resident, SubmissionEvent
 from storage.staff import AuditLog
-from tests.dashboard.conftest import community_id
+from tests.staff.conftest import community_id
 
 
 def new_project(session, **fields) -> store.Project:

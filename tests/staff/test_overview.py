@@ -14,7 +14,7 @@ from bot.staff import overview
 from bot.staff.charts import bar_chart, line_chart
 from storage.base import utcnow
 from storage.models import Submission
-from tests.dashboard.conftest import community_id
+from tests.staff.conftest import community_id
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from storage import plan as store
 from storage.models import Media, Resident
 from storage.staff import AuditLog
-from tests.dashboard.conftest import community_id
+from tests.staff.conftest import community_id
 
 SETTINGS = """
 [municipality]

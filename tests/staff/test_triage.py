@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from storage.models import OutboxMessage, Submission, SubmissionEvent, TrainingLabel
 from storage.staff import AuditLog
-from tests.dashboard.conftest import community_id
+from tests.staff.conftest import community_id
 
 
 @pytest.fixture

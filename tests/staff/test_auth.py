@@ -8,7 +8,7 @@ from bot import create_app
 from bot.db import session_factory
 from storage import staff
 from storage.models import Media
-from tests.dashboard.conftest import PASSWORD, csrf_token
+from tests.staff.conftest import PASSWORD, csrf_token
 
 GET_ROUTES = [
     "/dashboard/",

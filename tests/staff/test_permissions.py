@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.models import Media, Submission, TrainingLabel
-from tests.dashboard.conftest import community_id
+from tests.staff.conftest import community_id
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.thai import thai_date
 from bot.wording import DEFAULTS, Wording, fill
 from storage.models import Resident, Submission
 from storage.submissions import OPEN_KEY, create_submission, open_submission, tracking_number
-from tests.conversation_support import USER, check_limits, context
+from tests.residents.support import USER, check_limits, context
 
 
 def _event(**values) -> IncomingEvent:

@@ -12,7 +12,7 @@ from bot.needs.actions import change_status
 from bot.thai import thai_date
 from storage.models import OutboxMessage, Submission, SubmissionEvent, TrainingLabel
 from tests import line_events
-from tests.conversation_support import (
+from tests.residents.support import (
     OTHER_USER,
     TRACKING,
     USER,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from storage.models import Community
 from storage.staff import AuditLog, User
-from tests.dashboard.conftest import PASSWORD, community_id
+from tests.staff.conftest import PASSWORD, community_id
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from storage.models import (
     TrainingLabel,
 )
 from tests import line_events
-from tests.conversation_support import (
+from tests.residents.support import (
     OTHER_USER,
     USER,
     button,
@@ -183,7 +183,7 @@ def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app):
     from bot.line.events import IncomingEvent
     from bot.residents import handle_event
     from storage.residents import delete_personal_data, get_or_create_resident
-    from tests.conversation_support import context
+    from tests.residents.support import context
 
     resident_row, _ = get_or_create_resident(session, USER)
     resident_row.consent = "given"
