@@ -47,18 +47,6 @@ DEFAULT_LOCATION = {"latitude": 18.5776, "longitude": 99.0087}
 RESIDENT_NAMES = ("สมชาย", "สมหญิง", "บุญมี", "คำแปง", "ศรีนวล", "อินทร์แก้ว", "จันทร์ดี")
 
 
-@bp.record_once
-def _exempt_from_csrf(state) -> None:
-    """Keep a CSRF guard (added later by the dashboard) off the API stand-in's SDK requests."""
-    app = state.app
-
-    @app.before_request
-    def _exempt_stand_in() -> None:
-        csrf = app.extensions.get("csrf")
-        if csrf is not None:
-            csrf.exempt(standin.bp)
-
-
 def _user_id(value: Any) -> str:
     if not isinstance(value, str) or not events.USER_ID.match(value):
         abort(400, "user_id must be U followed by 32 hex digits")

@@ -1,50 +1,37 @@
-"""The staff dashboard under /dashboard: sign-in, the queue, triage, admin pages.
+"""The staff dashboard under /dashboard: sign-in, the queue, triage, the plan, exports, the
+overview and admin pages.
 
-``init_app(app)`` sets up Flask-Login, CSRF protection (Flask-WTF) for every form except the
-LINE webhook and the simulator (they are signed their own way), security headers, the Jinja
-filters, and registers each dashboard module's ``bp`` under ``/dashboard`` (a module's own
-``url_prefix`` is appended, e.g. ``Blueprint("plan", __name__, url_prefix="/projects")`` serves
-``/dashboard/projects``). Modules that are not there yet are skipped.
+``init_app(app)`` sets up Flask-Login, CSRF protection (Flask-WTF) for every form, the Thai
+error pages, security headers and the templates' globals, and adds the plan's bulk action and
+panel to the queue. ``bot.create_app`` registers the blueprints (each module's ``bp``) and
+exempts the LINE webhook and the simulator from CSRF: they are signed their own way.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from bot import thai
+from bot.needs.statuses import STATUS_LABELS
+from bot.staff import plan, queue
+from bot.staff.auth import ROLE_LABELS, load_user
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "/dashboard"
-# Each module exports ``bp``; optional ones (another engineer's) are skipped if missing.
-MODULES = (
-    "bot.staff.auth",
-    "bot.staff.queue",
-    "bot.staff.admin",
-    "bot.staff.plan",
-    "bot.staff.exports.views",
-    "bot.staff.overview",
-    "bot.surveys.views",
-)
-# Blueprints that verify their own signatures instead of a CSRF token.
-CSRF_EXEMPT = ("webhook", "simulator")
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
-    """Bind the dashboard to ``app``."""
-    from bot.staff import auth
-
+    """Bind the dashboard to ``app`` (its blueprints are registered by ``create_app``)."""
     app.config.setdefault("TILE_URL", DEFAULT_TILE_URL)
     app.config.setdefault("DASHBOARD_PAGE_SIZE", 50)
     login_manager = LoginManager()
@@ -53,34 +40,35 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     login_manager.needs_refresh_message = "กรุณาเข้าสู่ระบบอีกครั้ง"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(auth.load_user)
+    login_manager.user_loader(load_user)
     login_manager.init_app(app)
 
     csrf.init_app(app)
-    for name, blueprint in app.blueprints.items():
-        # Nested blueprints are listed as "parent.child" (the simulator's LINE stand-in).
-        if name.split(".")[0] in CSRF_EXEMPT:
-            csrf.exempt(blueprint)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(403, _http_error)
     app.register_error_handler(404, _http_error)
-
-    thai.init_app(app)
-    for module_name in MODULES:
-        module = importlib.import_module(module_name)
-        app.register_blueprint(module.bp, url_prefix=PREFIX + (module.bp.url_prefix or ""))
-    app.add_url_rule("/", "root", _root)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
 
+    queue.init_app(app)
+    queue.register_bulk_action(
+        app,
+        queue.BulkAction(
+            "project",
+            "เชื่อมกับโครงการในแผน",
+            plan.link_to_project,
+            fields_template="plan/_bulk_fields.html",
+        ),
+    )
+    queue.register_detail_panel(app, "plan/_detail_panel.html")
 
-def _root() -> Response:
+
+def home() -> Response:
+    """Send ``/`` to the dashboard."""
     return redirect(url_for("queue.home"))
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
-    from flask import render_template
-
     return (
         render_template(
             "dashboard/error.html",
@@ -99,8 +87,6 @@ ERROR_PAGES = {
 
 def _http_error(error: HTTPException) -> HTTPException | tuple[str, int]:
     """Answer 403/404 in Thai on dashboard pages; elsewhere keep Flask's plain answer."""
-    from flask import render_template
-
     if not request.path.startswith(PREFIX) or error.code not in ERROR_PAGES:
         return error
     title, message = ERROR_PAGES[error.code]
@@ -108,23 +94,15 @@ def _http_error(error: HTTPException) -> HTTPException | tuple[str, int]:
 
 
 def _template_globals() -> dict:
-    from flask import current_app
-
-    from bot.needs.statuses import STATUS_LABELS
-    from bot.staff.auth import ROLE_LABELS
-
     return {
         "municipality": current_app.extensions["ruamkid"],
         "STATUS_LABELS": STATUS_LABELS,
         "ROLE_LABELS": ROLE_LABELS,
-        "has_endpoint": lambda name: name in current_app.view_functions,
     }
 
 
 def _security_headers(response: Response) -> Response:
     """Add browser protections to every response; a strict CSP to the dashboard's pages."""
-    from flask import current_app
-
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -18,7 +18,7 @@ from storage.models import Community
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
 
 AUDIT_PAGE = 50
 

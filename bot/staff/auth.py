@@ -59,7 +59,7 @@ from storage.models import Submission
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, url_prefix="/dashboard")
 
 ROLE_LABELS = {"admin": "ผู้ดูแลระบบ", "staff": "เจ้าหน้าที่", "leader": "ผู้นำชุมชน"}
 F = TypeVar("F", bound=Callable[..., Any])

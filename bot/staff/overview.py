@@ -30,7 +30,7 @@ from storage.models import Submission
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("overview", __name__, url_prefix="/overview")
+bp = Blueprint("overview", __name__, url_prefix="/dashboard/overview")
 
 PERIODS = {3: "3 เดือนล่าสุด", 6: "6 เดือนล่าสุด", 12: "12 เดือนล่าสุด", 0: "ทั้งหมด"}
 WEEKS = 12
@@ -271,9 +271,7 @@ def index() -> str:
             "lng": lng,
             "no": tracking_no or "",
             "status": STATUS_LABELS.get(status, status),
-            "url": url_for("queue.detail", submission_id=ident)
-            if "queue.detail" in current_app.view_functions
-            else "",
+            "url": url_for("queue.detail", submission_id=ident),
         }
         for ident, tracking_no, status, lat, lng in session.execute(
             base.where(Submission.latitude.is_not(None), Submission.longitude.is_not(None))

@@ -27,14 +27,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 import nlp
 from bot.db import get_session
 from bot.needs.actions import change_status
-from bot.staff import queue
 from bot.staff.auth import audit, can_see, current_staff, role_required
 from storage import plan as store
 from storage.models import Submission
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("plan", __name__, url_prefix="/plan")
+bp = Blueprint("plan", __name__, url_prefix="/dashboard/plan")
 
 # The budget work programmes (แผนงาน) of Thai local budgets; the taxonomy may add its own.
 PROGRAMMES = (
@@ -375,8 +374,8 @@ def _flag(name: str, form: Any = None) -> bool:
     return (form or request.form).get(name) in {"1", "y", "on", "true"}
 
 
-def _bulk_project(session, rows: list[Submission], form: Any, user: Any) -> str:
-    """The queue's bulk action: link the chosen submissions to one project."""
+def link_to_project(session, rows: list[Submission], form: Any, user: Any) -> str:
+    """Link the chosen submissions to one project (the queue's bulk action)."""
     item = _project_from_form(form)
     if item is None:
         raise ValueError("กรุณาเลือกโครงการที่จะเชื่อม")
@@ -387,26 +386,14 @@ def _bulk_project(session, rows: list[Submission], form: Any, user: Any) -> str:
     return message
 
 
-queue.register_bulk_action(
-    queue.BulkAction(
-        "project", "เชื่อมกับโครงการในแผน", _bulk_project, fields_template="plan/_bulk_fields.html"
-    )
-)
-queue.register_detail_panel("plan/_detail_panel.html")
-
-
 def _back(submission_id: int | None) -> str:
     """Return where to go after linking: a safe local ``next``, the submission, or the queue."""
     target = request.form.get("next") or ""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    from flask import current_app
-
-    if submission_id is not None and "queue.detail" in current_app.view_functions:
+    if submission_id is not None:
         return url_for("queue.detail", submission_id=submission_id)
-    if "queue.index" in current_app.view_functions:
-        return url_for("queue.index")
-    return url_for("plan.index")
+    return url_for("queue.index")
 
 
 def _names(tax: nlp.Taxonomy) -> dict[str, str]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import mimetypes
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     flash,
@@ -46,7 +47,7 @@ from storage.models import Media, Submission, SubmissionEvent, TrainingLabel
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("queue", __name__)
+bp = Blueprint("queue", __name__, url_prefix="/dashboard")
 
 TRIAGE_ROLES = ("admin", "staff")
 # "Select all matching" acts on at most this many submissions at once.
@@ -70,21 +71,38 @@ class BulkAction:
     roles: tuple[str, ...] = TRIAGE_ROLES
 
 
-BULK_ACTIONS: dict[str, BulkAction] = {}
-# Extra templates shown in the detail page's side column, with ``s`` (the submission) in
-# their context; e.g. the plan adds its "link to a project" panel.
-DETAIL_PANELS: list[str] = []
+EXTENSION = "ruamkid_queue"
 
 
-def register_bulk_action(action: BulkAction) -> None:
-    """Offer ``action`` in the queue's bulk form (call at import of the module's blueprint)."""
-    BULK_ACTIONS[action.name] = action
+@dataclass
+class _Extras:
+    """What other parts add to this app's queue: bulk actions, and templates shown in the detail
+    page's side column with ``s`` (the submission) in their context."""
+
+    bulk_actions: dict[str, BulkAction] = field(default_factory=dict)
+    detail_panels: list[str] = field(default_factory=list)
 
 
-def register_detail_panel(template: str) -> None:
+def init_app(app: Flask) -> None:
+    """Give ``app`` its queue's extras, starting with the queue's own bulk status change."""
+    app.extensions[EXTENSION] = _Extras()
+    register_bulk_action(app, BulkAction("status", "เปลี่ยนสถานะ", _bulk_status))
+
+
+def register_bulk_action(app: Flask, action: BulkAction) -> None:
+    """Offer ``action`` in the queue's bulk form of ``app``."""
+    _extras(app).bulk_actions[action.name] = action
+
+
+def register_detail_panel(app: Flask, template: str) -> None:
     """Show ``template`` in every detail page's side column (once, whatever the call count)."""
-    if template not in DETAIL_PANELS:
-        DETAIL_PANELS.append(template)
+    panels = _extras(app).detail_panels
+    if template not in panels:
+        panels.append(template)
+
+
+def _extras(app: Flask | None = None) -> _Extras:
+    return (app or current_app).extensions[EXTENSION]
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -142,8 +160,8 @@ def _find_submission(session: Session, ref: str) -> Submission | None:
 @bp.get("/")
 @role_required()
 def home() -> Response:
-    """Send staff to the overview if there is one, else to the queue."""
-    if "overview.index" in current_app.view_functions and not current_staff().is_leader:
+    """Send staff to the overview, leaders to the queue."""
+    if not current_staff().is_leader:
         return redirect(url_for("overview.index"))
     return redirect(url_for("queue.index"))
 
@@ -170,7 +188,7 @@ def index() -> str:
     )
     total, facets = queries.facet_counts(session, base, filters)
     reporters = queries.reporters(session, [r.id for r in rows])
-    allowed_actions = [a for a in BULK_ACTIONS.values() if user.role in a.roles]
+    allowed_actions = [a for a in _extras().bulk_actions.values() if user.role in a.roles]
     return render_template(
         "dashboard/queue.html",
         rows=rows,
@@ -225,7 +243,7 @@ def detail(submission_id: int) -> str:
         needs_detail=NEEDS_DETAIL,
         tile_url=current_app.config.get("TILE_URL") or "",
         actor_names=_actor_names(session, submission.history),
-        detail_panels=DETAIL_PANELS,
+        detail_panels=_extras().detail_panels,
         **_labels(),
     )
 
@@ -478,9 +496,6 @@ def _bulk_status(session: Session, rows: list[Submission], form: Any, user: Staf
     return f"เปลี่ยนสถานะเป็น “{STATUS_LABELS[new]}” แล้ว {changed} เรื่อง"
 
 
-register_bulk_action(BulkAction("status", "เปลี่ยนสถานะ", _bulk_status))
-
-
 @bp.post("/submissions/bulk")
 @role_required()
 def bulk() -> Response:
@@ -489,7 +504,7 @@ def bulk() -> Response:
     user = current_staff()
     filters = queries.QueueFilters.from_args(request.args)
     back = url_for("queue.index", **filters.to_args())
-    action = BULK_ACTIONS.get(request.form.get("action") or "")
+    action = _extras().bulk_actions.get(request.form.get("action") or "")
     if action is None:
         flash("กรุณาเลือกสิ่งที่ต้องการทำ", "error")
         return redirect(back)

@@ -36,7 +36,7 @@ from storage.surveys import (
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+bp = Blueprint("surveys", __name__, url_prefix="/dashboard/surveys")
 
 STATUS_LABELS = {
     "draft": "ฉบับร่าง",

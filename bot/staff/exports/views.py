@@ -46,7 +46,7 @@ from storage.models import Community, Media, Submission
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("exports", __name__, url_prefix="/exports")
+bp = Blueprint("exports", __name__, url_prefix="/dashboard/exports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An XLSX is built in memory; bigger selections go to CSV, which streams.
