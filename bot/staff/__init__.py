@@ -18,9 +18,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from bot.accounts import ROLE_LABELS, load_user
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff import plan, queue
-from bot.staff.auth import ROLE_LABELS, load_user
 
 logger = logging.getLogger(__name__)
 

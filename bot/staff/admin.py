@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 import nlp
+from bot.accounts import ROLE_LABELS, audit, current_staff, role_required
 from bot.db import get_session
-from bot.staff.auth import ROLE_LABELS, audit, current_staff, role_required
 from bot.staff.queries import communities as list_communities
 from storage import staff
 from storage.models import Community

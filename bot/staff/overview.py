@@ -19,9 +19,9 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 import nlp
+from bot.accounts import current_staff, role_required, visible_submissions
 from bot.db import get_session
 from bot.needs.statuses import STATUS_LABELS
-from bot.staff.auth import current_staff, role_required, visible_submissions
 from bot.staff.charts import bar_chart, line_chart
 from bot.staff.queries import communities
 from bot.thai import BANGKOK, BE_OFFSET, MONTHS_LONG, MONTHS_SHORT

@@ -25,9 +25,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 import nlp
+from bot.accounts import audit, can_see, current_staff, role_required
 from bot.db import get_session
 from bot.needs.actions import change_status
-from bot.staff.auth import audit, can_see, current_staff, role_required
 from storage import plan as store
 from storage.models import Submission
 

@@ -31,11 +31,7 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 import nlp
-from bot.db import get_session
-from bot.needs.actions import change_status
-from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
-from bot.staff import duplicates, queries
-from bot.staff.auth import (
+from bot.accounts import (
     StaffUser,
     audit,
     can_see,
@@ -43,6 +39,10 @@ from bot.staff.auth import (
     role_required,
     visible_submissions,
 )
+from bot.db import get_session
+from bot.needs.actions import change_status
+from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
+from bot.staff import duplicates, queries
 from storage.models import Media, Submission, SubmissionEvent, TrainingLabel
 
 logger = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from bot.accounts import StaffUser, audit, current_staff, role_required
 from bot.db import get_session
 from bot.line.api import line_api
-from bot.staff.auth import StaffUser, audit, current_staff, role_required
 from bot.surveys import messages, results, sending
 from bot.thai import BANGKOK, parse_thai_date, thai_date
 from storage.base import utcnow

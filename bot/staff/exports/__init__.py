@@ -4,10 +4,10 @@ Pure functions: they take plain values (dataclasses, dicts) and return openpyxl 
 bytes, so they are tested without Flask or a database.
 """
 
+from bot.spreadsheets import csv_safe
 from bot.staff.exports.forms import PlanOutline, PlanRow, build_p01, build_p02
 from bot.staff.exports.submissions import (
     SUBMISSION_COLUMNS,
-    csv_safe,
     iter_submissions_csv,
     submissions_csv,
     submissions_xlsx,

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.staff.exports.common import (
+from bot.spreadsheets import (
     BAHT_FORMAT,
     COUNT_FORMAT,
     GROUP_FILL,

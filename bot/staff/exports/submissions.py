@@ -14,16 +14,16 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from bot.staff.exports.common import (
+from bot.spreadsheets import (
+    BOM,
     COUNT_FORMAT,
-    FORMULA_START,
     HEADER_FILL,
+    csv_safe,
     print_setup,
     put,
     thai_datetime,
 )
 
-BOM = "\ufeff"
 # (key in each row, Thai header)
 SUBMISSION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("tracking_no", "เลขที่เรื่อง"),
@@ -39,16 +39,6 @@ SUBMISSION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("residents", "จำนวนผู้แจ้ง"),
     ("projects", "โครงการ"),
 )
-
-
-def csv_safe(value: Any) -> str:
-    """Return a cell as CSV text that Excel or LibreOffice will not run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
 
 
 def _cell_value(key: str, value: Any) -> Any:

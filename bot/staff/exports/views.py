@@ -27,10 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import nlp
+from bot.accounts import audit, current_staff, role_required, visible_submissions
 from bot.db import get_session, session_factory
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff import queries
-from bot.staff.auth import audit, current_staff, role_required, visible_submissions
 from bot.staff.exports import (
     PlanOutline,
     PlanRow,

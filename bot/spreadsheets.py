@@ -1,4 +1,5 @@
-"""Shared spreadsheet helpers: Thai fonts, borders, safe text cells, Buddhist-era dates."""
+"""Spreadsheet helpers shared by the staff's exports and the survey results: Thai fonts,
+borders, text cells that never run as formulas (XLSX and CSV), Buddhist-era dates."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
 TOTAL_FILL = PatternFill("solid", fgColor="FFF2CC")
 # Text that spreadsheet programs would run as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Excel reads a CSV as UTF-8 (and shows Thai) only after this mark.
+BOM = "\ufeff"
+
+
+def csv_safe(value: Any) -> str:
+    """Return a cell as CSV text that Excel or LibreOffice will not run as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
 def thai_datetime(value: datetime | None, *, time: bool = True) -> str:
