@@ -10,15 +10,9 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from bot.staff.exports import (
-    PlanOutline,
-    PlanRow,
-    build_p01,
-    build_p02,
-    csv_safe,
-    submissions_csv,
-    submissions_xlsx,
-)
+from bot.spreadsheets import csv_safe
+from bot.staff.exports.plan import PlanOutline, PlanRow, build_p01, build_p02
+from bot.staff.exports.submissions import submissions_csv, submissions_xlsx
 
 YEARS = (2566, 2567, 2568, 2569, 2570)
 OUTLINE = PlanOutline(

@@ -1,4 +1,5 @@
-"""Submissions as CSV (UTF-8 with a BOM, so Excel shows Thai) and as XLSX.
+"""Submissions as CSV (UTF-8 with a BOM, so Excel shows Thai) and as XLSX, read from a
+filtered select of the queue.
 
 Residents' text is untrusted: a cell that a spreadsheet would run as a formula is neutralised
 (CSV: a leading apostrophe; XLSX: stored as a text cell).
@@ -13,7 +14,10 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
+from bot.needs.statuses import STATUS_LABELS
 from bot.spreadsheets import (
     BOM,
     COUNT_FORMAT,
@@ -23,7 +27,13 @@ from bot.spreadsheets import (
     put,
     thai_datetime,
 )
+from bot.staff import queries
+from nlp import Taxonomy
+from storage import plan as plan_store
+from storage.models import Community, Media, Submission
 
+# Rows are read this many at a time, so a large export never holds the whole table.
+BATCH = 1000
 # (key in each row, Thai header)
 SUBMISSION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("tracking_no", "เลขที่เรื่อง"),
@@ -101,3 +111,51 @@ def submissions_xlsx(rows: Iterable[Mapping[str, Any]], *, title: str = "") -> W
     ws.auto_filter.ref = f"A{start}:{get_column_letter(len(SUBMISSION_COLUMNS))}{max(r, start)}"
     print_setup(ws, f"{start}:{start}")
     return wb
+
+
+def submission_rows(
+    session: Session, statement: Select[Any], taxonomy: Taxonomy
+) -> Iterator[dict[str, Any]]:
+    """Yield export rows for a filtered select, newest first, a thousand at a time."""
+    tax = taxonomy
+    names = {s.code: f"{s.code} {s.name}" for s in tax.strategies}
+    names.update({sub.code: f"{sub.code} {sub.name}" for s in tax.strategies for sub in s.subareas})
+    kinds = {k.code: k.name for k in tax.kinds}
+    communities = dict(session.execute(select(Community.id, Community.name)).all())
+    last_id: int | None = None
+    while True:
+        page = statement.order_by(Submission.id.desc()).limit(BATCH)
+        if last_id is not None:
+            page = page.where(Submission.id < last_id)
+        batch = list(session.scalars(page))
+        if not batch:
+            return
+        ids = [s.id for s in batch]
+        reporters = queries.reporters(session, ids)
+        projects = plan_store.project_names_by_submission(session, ids)
+        with_photo = set(
+            session.scalars(select(Media.submission_id).where(Media.submission_id.in_(ids)))
+        )
+        for s in batch:
+            yield {
+                "tracking_no": s.tracking_no,
+                "created_at": s.created_at,
+                "community": communities.get(s.community_id, ""),
+                "strategy": names.get(s.strategy or "", s.strategy or ""),
+                "subarea": names.get(s.subarea or "", s.subarea or ""),
+                "kind": kinds.get(s.kind, s.kind),
+                "status": STATUS_LABELS.get(s.status, s.status),
+                "text": s.text if s.text is not None else "",
+                "has_photo": s.id in with_photo,
+                "location": (
+                    f"{s.latitude:.6f}, {s.longitude:.6f}"
+                    if s.latitude is not None and s.longitude is not None
+                    else ""
+                ),
+                "residents": reporters[s.id].count if s.id in reporters else 1,
+                "projects": projects.get(s.id, []),
+            }
+        session.expunge_all()
+        last_id = ids[-1]
+        if len(batch) < BATCH:
+            return

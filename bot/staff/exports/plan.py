@@ -1,5 +1,9 @@
-"""The plan's official tables: ผ.01 บัญชีสรุปโครงการพัฒนา and ผ.02 รายละเอียดโครงการพัฒนา
-(with ผ.02/1 and ผ.02/2 on their own sheets).
+"""The plan's export, in one place: the official tables ผ.01 บัญชีสรุปโครงการพัฒนา and ผ.02
+รายละเอียดโครงการพัฒนา (with ผ.02/1 and ผ.02/2 on their own sheets), their frame from the
+taxonomy, and the projects read as plain rows.
+
+The builders take plain values (``PlanRow``, ``PlanOutline``) and return openpyxl workbooks,
+so they are tested without Flask or a database.
 
 Cells hold computed values (not formulas), so the file reads the same in every program and the
 numbers can be checked by opening it.
@@ -15,6 +19,7 @@ from itertools import groupby
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
 
 from bot.spreadsheets import (
     BAHT_FORMAT,
@@ -27,6 +32,8 @@ from bot.spreadsheets import (
     put,
     year_range,
 )
+from nlp import Taxonomy
+from storage import plan as plan_store
 
 ZERO = Decimal("0")
 # Sheet names cannot contain "/", so ผ.02/1 lives on the sheet "ผ.02-1" (its title says ผ.02/1).
@@ -93,6 +100,43 @@ class PlanOutline:
         """Return the 1-based position of a strategy in the plan (after the known ones if not)."""
         codes = [c for c, _ in self.strategies]
         return codes.index(code) + 1 if code in codes else len(codes) + 1
+
+
+def plan_outline(taxonomy: Taxonomy, organisation: str, edition: str = "original") -> PlanOutline:
+    """Return the forms' frame from the taxonomy and the municipality's name."""
+    tax = taxonomy
+    return PlanOutline(
+        organisation=organisation,
+        years=tuple(tax.plan.years),
+        strategies=tuple((s.code, s.name) for s in tax.strategies),
+        subareas={sub.code: sub.name for s in tax.strategies for sub in s.subareas},
+        programmes={s.code: tuple(s.programmes) for s in tax.strategies},
+        plan_name=tax.plan.name,
+        top_label=tax.plan.top_label,
+        sub_label=tax.plan.sub_label,
+        edition="" if edition == "original" else plan_store.edition_label(edition),
+    )
+
+
+def plan_rows(session: Session, edition: str) -> list[PlanRow]:
+    """Return the projects of one plan edition as plain rows for the form builders."""
+    return [
+        PlanRow(
+            strategy=p.strategy,
+            subarea=p.subarea,
+            programme=p.programme,
+            name=p.name,
+            objective=p.objective,
+            target=p.target,
+            kpi=p.kpi,
+            expected_result=p.expected_result,
+            division=p.division,
+            origin=p.origin,
+            budgets={b.year: b.amount for b in p.budgets},
+            reason=p.reason,
+        )
+        for p in plan_store.list_projects(session, edition=edition)
+    ]
 
 
 def _programme_order(outline: PlanOutline, strategy: str, programmes: Iterable[str]) -> list[str]:
