@@ -15,14 +15,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     import nlp
     from bot import config as app_config
-    from bot import db, simulator, staff, thai
+    from bot import db, simulator, staff, surveys, thai
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
     from bot.simulator import standin
     from bot.staff import admin, auth, overview, plan, queue
     from bot.staff.exports import views as exports
-    from bot.surveys import views as surveys
+    from bot.surveys import views as survey_pages
 
     app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
     if config and config.get("INSTANCE_PATH"):
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     worker.init_app(app)
     thai.init_app(app)
     staff.init_app(app)
+    surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -64,7 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         plan.bp,
         exports.bp,
         overview.bp,
-        surveys.bp,
+        survey_pages.bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", staff.home)

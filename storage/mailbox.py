@@ -98,6 +98,18 @@ def claim_media(session: Session, worker: str, limit: int = 5) -> list[int]:
     return _claim(session, Media, "downloading", worker, limit)
 
 
+def claimed_payload(session: Session, event_id: int, worker: str) -> dict[str, Any] | None:
+    """Return the payload of an inbox row ``worker`` holds, without locking it (None if not)."""
+    found = session.execute(
+        select(InboxEvent.payload).where(
+            InboxEvent.id == event_id,
+            InboxEvent.status == "processing",
+            InboxEvent.claimed_by == worker,
+        )
+    ).first()
+    return None if found is None else (found.payload or {})
+
+
 def load_claimed_inbox(session: Session, event_id: int, worker: str) -> InboxEvent | None:
     """Return the inbox row if ``worker`` still holds its claim (another may have taken over)."""
     row = session.get(InboxEvent, event_id, with_for_update=not is_sqlite(session))

@@ -1,4 +1,5 @@
-"""The worker: process stored webhook events, download photos, send the outbox.
+"""The worker: process stored webhook events, download photos, send the outbox, and run the
+periodic jobs other parts registered (scheduled surveys).
 
 Runs as ``ruamkid worker`` (the Procfile's worker) and, by default, as a thread inside the web
 process so one command is enough. Any number of them may run against one database: every row
@@ -15,6 +16,8 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +30,6 @@ from bot.db import session_factory
 from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
 from bot.line.events import IncomingEvent
 from bot.residents.context import Context
-from bot.surveys.sending import run_send_due
 from storage import mailbox
 from storage.base import utcnow
 from storage.models import InboxEvent, Media, OutboxMessage, Resident
@@ -40,15 +42,23 @@ REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 POLL_SECONDS = 0.5
-# Scheduled surveys are due at minute precision; checking twice a minute is plenty.
-SURVEY_CHECK_SECONDS = 30
 
 
+@dataclass(frozen=True)
+class Job:
+    """Work the loop runs every ``every`` seconds; ``run(app)`` returns how much it handled."""
+
+    name: str
+    every: float
+    run: Callable[[Flask], int]
+
+
+@dataclass
 class _State:
-    def __init__(self) -> None:
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
+    wake: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    jobs: list[Job] = field(default_factory=list)
 
 
 def init_app(app: Flask) -> None:
@@ -81,6 +91,11 @@ def wake(app: Flask) -> None:
     app.extensions[EXTENSION].wake.set()
 
 
+def register_job(app: Flask, job: Job) -> None:
+    """Run ``job`` in every worker loop of ``app`` (surveys register their send-due job)."""
+    app.extensions[EXTENSION].jobs.append(job)
+
+
 class Worker:
     """One worker: a name for its claims, and the loop that drains the inbox, outbox and photos."""
 
@@ -89,7 +104,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.sessions = session_factory(app)
         self._api = api
-        self._next_survey_check = 0.0
+        self._next_run: dict[str, float] = {}
 
     @property
     def api(self) -> LineApi:
@@ -115,19 +130,23 @@ class Worker:
         logger.info("worker %s stopped", self.name)
 
     def run_once(self) -> int:
-        """Run one cycle over the inbox, photos and outbox; return how many rows were handled."""
+        """Run one cycle over the inbox, jobs, outbox and photos; return how much was handled."""
         handled = self.process_inbox()
-        handled += self.process_surveys()
+        handled += self.run_jobs()
         handled += self.process_outbox()
         handled += self.process_media()
         return handled
 
-    def process_surveys(self) -> int:
-        """Send scheduled surveys that are due and close those past their end (every 30 s)."""
-        if time.monotonic() < self._next_survey_check:
-            return 0
-        self._next_survey_check = time.monotonic() + SURVEY_CHECK_SECONDS
-        return sum(run_send_due(self.app).values())
+    def run_jobs(self) -> int:
+        """Run the registered jobs whose time has come; return how much they handled."""
+        handled = 0
+        for job in self.app.extensions[EXTENSION].jobs:
+            now = time.monotonic()
+            if now < self._next_run.get(job.name, 0.0):
+                continue
+            self._next_run[job.name] = now + job.every
+            handled += job.run(self.app)
+        return handled
 
     def drain(self, max_cycles: int = 100) -> None:
         """Run cycles until nothing is left that is due now (tests, ``worker --once``)."""
@@ -148,19 +167,25 @@ class Worker:
 
     def _process_event(self, inbox_id: int) -> None:
         with self.sessions() as session:
-            row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
-            if row is None:
-                return
-            event = IncomingEvent.from_dict(row.payload or {})
-            if event.standby:
-                # Another channel is answering this user: keep the event, say nothing.
-                row.status = "skipped"
-                row.processed_at = utcnow()
-                session.commit()
-                return
+            payload = mailbox.claimed_payload(session, inbox_id, self.name)
+        if payload is None:
+            return  # no longer ours: another worker took it over
+        event = IncomingEvent.from_dict(payload)
+        with self.sessions() as session:
             try:
-                self._handle(session, row, event)
-                mailbox.finish_inbox(session, row)
+                # Read a text before locking its row: the first classification in a process
+                # may train the model for seconds, and must not hold the lock meanwhile.
+                reading = residents.read_ahead(event)
+                row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
+                if row is None:
+                    return
+                if event.standby:
+                    # Another channel is answering this user: keep the event, say nothing.
+                    row.status = "skipped"
+                    row.processed_at = utcnow()
+                else:
+                    self._handle(session, event, reading)
+                    mailbox.finish_inbox(session, row)
                 session.commit()
             except Exception as exc:  # one bad event must not block the others
                 session.rollback()
@@ -170,14 +195,17 @@ class Worker:
                     mailbox.fail_inbox(session, row, traceback.format_exc())
                     session.commit()
 
-    def _handle(self, session: Session, row: InboxEvent, event: IncomingEvent) -> None:
+    def _handle(
+        self, session: Session, event: IncomingEvent, reading: residents.Reading | None
+    ) -> None:
         context = Context(
             session=session,
             municipality=self.app.extensions["ruamkid"],
             display_name=self.api.display_name,
             config=self.app.config,
+            handlers=residents.handlers(self.app),
         )
-        replies = residents.handle_event(context, event)
+        replies = residents.handle_event(context, event, reading)
         if replies and event.user_id:
             deadline = None
             if event.reply_token and event.timestamp_ms:

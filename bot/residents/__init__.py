@@ -1,9 +1,10 @@
 """What the resident experiences: plain functions from an event to the messages to answer.
 
 ``handle_event`` is the worker's entry point. It finds the resident, keeps everything behind
-consent, lets a running survey take the event first, then hands it to one handler per event
-type (follow, unfollow, message, postback) and, for messages and buttons, one per kind.
-Handlers return LINE message objects as plain JSON; the worker sends them as the reply.
+consent, lets the handlers other parts registered (a running survey, see
+:func:`register_handler`) take the event first, then hands it to one handler per event type
+(follow, unfollow, message, postback) and, for messages and buttons, one per kind. Handlers
+return LINE message objects as plain JSON; the worker sends them as the reply.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
+
 from bot.line.events import IncomingEvent
 from bot.residents import (
     basics,
     community,
     consent,
-    keywords,
     my_data,
     needs,
     postbacks,
@@ -25,16 +27,18 @@ from bot.residents import (
 )
 from bot.residents import replies as r
 from bot.residents.context import Context
-from bot.residents.turn import Turn
+from bot.residents.reading import Reading, read_ahead
+from bot.residents.turn import Handler, Turn
 from bot.wording import wording
 from storage import residents
 
-__all__ = ["handle_event"]
+__all__ = ["Reading", "handle_event", "handlers", "read_ahead", "register_handler"]
 
 logger = logging.getLogger(__name__)
 
 Messages = list[dict[str, Any]]
 MAX_MESSAGES = 5
+EXTENSION = "ruamkid_residents"
 
 # Commands typed (or sent by the rich menu) by a resident who has consented.
 COMMANDS: dict[str, Callable[[Turn], Messages]] = {
@@ -64,10 +68,30 @@ BUTTONS: dict[str, Callable[[Turn, postbacks.Postback], Messages]] = {
 }
 
 
-def handle_event(context: Context, event: IncomingEvent) -> Messages:
-    """Handle one event and return up to five LINE message objects (plain JSON) to reply."""
+def register_handler(app: Flask, handler: Handler) -> None:
+    """Let ``handler`` take each consenting resident's message or button first in ``app``.
+
+    It returns the replies, or None to let the conversation go on (surveys register theirs).
+    """
+    app.extensions.setdefault(EXTENSION, []).append(handler)
+
+
+def handlers(app: Flask) -> tuple[Handler, ...]:
+    """Return the handlers registered in ``app``, in order (for the worker's ``Context``)."""
+    return tuple(app.extensions.get(EXTENSION, ()))
+
+
+def handle_event(
+    context: Context, event: IncomingEvent, reading: Reading | None = None
+) -> Messages:
+    """Handle one event and return up to five LINE message objects (plain JSON) to reply.
+
+    ``reading`` is what the worker already read of a text message (see ``read_ahead``).
+    """
     if not event.user_id:
         return []  # nobody to answer (e.g. a group event without a user)
+    if event.type == "message":
+        return handle_message(context, event, reading)[:MAX_MESSAGES]
     handler = EVENTS.get(event.type, handle_other)
     return handler(context, event)[:MAX_MESSAGES]
 
@@ -86,19 +110,20 @@ def handle_unfollow(context: Context, event: IncomingEvent) -> Messages:
     return []
 
 
-def handle_message(context: Context, event: IncomingEvent) -> Messages:
+def handle_message(
+    context: Context, event: IncomingEvent, reading: Reading | None = None
+) -> Messages:
     """Handle a text, photo, place, sticker or anything else the resident sends."""
-    turn = _turn(context, event)
+    turn = _turn(context, event, reading)
     if turn.resident.consent != "given":
-        command = keywords.command_of(event.text) if event.message_type == "text" else None
-        if command == "consent":
+        if turn.command == "consent":
             return consent.give(turn)
-        if command == "decline":
+        if turn.command == "decline":
             return consent.decline(turn)
         return consent.ask_again(turn)  # nothing they sent is kept
-    survey = _survey_hook(turn)
-    if survey is not None:
-        return survey
+    taken = _registered_handlers(turn)
+    if taken is not None:
+        return taken
     handler = MESSAGES.get(event.message_type or "", _unsupported)
     return handler(turn)
 
@@ -111,9 +136,9 @@ def handle_postback(context: Context, event: IncomingEvent) -> Messages:
         if postback is not None and postback.action == "consent":
             return consent.on_postback(turn, postback)
         return consent.ask_again(turn)
-    survey = _survey_hook(turn)
-    if survey is not None:
-        return survey
+    taken = _registered_handlers(turn)
+    if taken is not None:
+        return taken
     if postback is None:
         logger.info("resident %d: unreadable postback", turn.resident.id)
         return [r.text(turn.say("stale_button"))]
@@ -127,10 +152,10 @@ def handle_other(context: Context, event: IncomingEvent) -> Messages:
     return [r.text(wording(context.municipality)("unsupported_event"))]
 
 
+# Messages go to ``handle_message`` with what the worker read of them.
 EVENTS: dict[str, Callable[[Context, IncomingEvent], Messages]] = {
     "follow": handle_follow,
     "unfollow": handle_unfollow,
-    "message": handle_message,
     "postback": handle_postback,
 }
 
@@ -139,11 +164,9 @@ EVENTS: dict[str, Callable[[Context, IncomingEvent], Messages]] = {
 
 
 def _on_text(turn: Turn) -> Messages:
-    text = turn.event.text or ""
-    command = keywords.command_of(text)
-    if command is not None:
-        return COMMANDS[command](turn)
-    return needs.on_text(turn, text)
+    if turn.command is not None:
+        return COMMANDS[turn.command](turn)
+    return needs.on_text(turn)
 
 
 def _unsupported(turn: Turn) -> Messages:
@@ -161,14 +184,15 @@ MESSAGES: dict[str, Callable[[Turn], Messages]] = {
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _turn(context: Context, event: IncomingEvent) -> Turn:
+def _turn(context: Context, event: IncomingEvent, reading: Reading | None = None) -> Turn:
     resident, _created = residents.get_or_create_resident(context.session, event.user_id or "")
-    return Turn(context, event, resident)
+    return Turn(context, event, resident, reading)
 
 
-def _survey_hook(turn: Turn) -> Messages | None:
-    """Let a running survey take the event first (None: not a survey event)."""
-    # Imported on use: the survey engine itself imports bot.residents.keywords.
-    from bot.surveys import answering
-
-    return answering.try_handle(turn.context, turn.resident, turn.event)
+def _registered_handlers(turn: Turn) -> Messages | None:
+    """Let each registered handler (a running survey) take the event first, in order."""
+    for handler in turn.context.handlers:
+        replies = handler(turn)
+        if replies is not None:
+            return replies
+    return None

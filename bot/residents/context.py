@@ -1,11 +1,12 @@
-"""What conversation logic may use: a session, the municipality, the time, a profile lookup.
+"""What conversation logic may use: a session, the municipality, the time, a profile lookup,
+and the handlers other parts registered to see a resident's turn first.
 
 Built by the worker for each event; tests build one directly, with no LINE and no Flask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,3 +27,6 @@ class Context:
     display_name: Callable[[str], str | None] = lambda _user_id: None
     config: Mapping[str, Any] = field(default_factory=dict)
     now: datetime = field(default_factory=utcnow)
+    # Registered by other parts (a running survey) to take a consenting resident's turn first;
+    # each is a ``bot.residents.turn.Handler``.
+    handlers: Sequence[Callable[..., list[dict[str, Any]] | None]] = ()

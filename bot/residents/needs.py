@@ -96,9 +96,11 @@ def _start(turn: Turn, text: str | None, fields: dict[str, Any] | None) -> Submi
     return submission
 
 
-def on_text(turn: Turn, text: str) -> list[Message]:
+def on_text(turn: Turn) -> list[Message]:
     """Classify a message; store a need (or describe a waiting photo), else explain the service."""
-    prediction = nlp.classify(text)
+    text = turn.event.text or ""
+    assert turn.reading is not None  # a text message's turn always has its reading
+    prediction = turn.reading.prediction
     fields = store.classification_fields(prediction)
     if not prediction.is_request:
         if not prediction.unsure:

@@ -1,9 +1,10 @@
 """A resident answering a survey in LINE: plain functions from an event to the replies.
 
-``try_handle`` is called first by the conversation. It returns None when the event is not for a
-survey, so a new need typed while a survey waits for buttons is still handled as a need and the
-survey keeps its place (the recipient's first unanswered question). Only a free-text question
-takes the next text message, and only for a while after it was asked.
+``try_handle`` takes a consenting resident's turn before the conversation (registered by
+``bot.surveys.init_app``). It returns None when the event is not for a survey, so a new need
+typed while a survey waits for buttons is still handled as a need and the survey keeps its
+place (the recipient's first unanswered question). Only a free-text question takes the next
+text message, and only for a while after it was asked.
 
 Postback data is compact (``sv=12&q=3&o=2``) and only ever acts on the sender's own recipient
 row; anything that does not match a survey the sender received, a question of that survey or an
@@ -18,9 +19,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.line.events import IncomingEvent
-from bot.residents import keywords
 from bot.residents.context import Context
+from bot.residents.reading import Reading
+from bot.residents.turn import Turn
 from bot.surveys import messages as m
 from bot.surveys.submissions import file_survey_submission
 from storage.models import Resident
@@ -45,26 +46,27 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 Messages = list[dict[str, Any]]
 
 
-def try_handle(
-    context: Context, resident: Resident | None, event: IncomingEvent
-) -> Messages | None:
-    """Handle a survey postback, "แบบสำรวจ", or a free-text answer; None if not for a survey."""
+def try_handle(turn: Turn) -> Messages | None:
+    """Handle a survey postback, "แบบสำรวจ", or a free-text answer; None if not for a survey.
+
+    Registered with the conversation (``bot.surveys.init_app``), which calls it first.
+    """
+    context, resident, event = turn.context, turn.resident, turn.event
     if event.type == "postback" and m.is_survey_postback(event.postback_data):
-        if resident is None or resident.consent != "given":
+        if resident.consent != "given":
             return [m.refusal_message()]
         return _on_postback(context, resident, event.postback_data or "")
-    if event.type != "message" or event.message_type != "text" or resident is None:
+    if event.type != "message" or event.message_type != "text" or turn.reading is None:
         return None
     if resident.consent != "given":
         return None
     # The conversation's command words ("แบบสำรวจ" from the rich menu, "ติดตามเรื่อง", …)
     # are never a free-text answer; only "แบบสำรวจ" is ours.
-    command = keywords.command_of(event.text)
-    if command == "survey":
+    if turn.command == "survey":
         return _resume(context, resident)
-    if command is not None:
+    if turn.command is not None:
         return None
-    return _on_text(context, resident, _clean(event.text), event.text or "")
+    return _on_text(context, resident, turn.reading)
 
 
 def _clean(text: str | None) -> str:
@@ -113,7 +115,8 @@ def _resume(context: Context, resident: Resident) -> Messages | None:
     return _continue(context, resident, survey, recipient, resumed=True)
 
 
-def _on_text(context: Context, resident: Resident, text: str, raw: str) -> Messages | None:
+def _on_text(context: Context, resident: Resident, reading: Reading) -> Messages | None:
+    text, raw = _clean(reading.text), reading.text
     current = _state(resident)
     if current is None or not isinstance(current.get("q"), int):
         return None
@@ -134,7 +137,7 @@ def _on_text(context: Context, resident: Resident, text: str, raw: str) -> Messa
     if asked is None or context.now - asked > TEXT_ANSWER_WINDOW:
         return None
     answer = _record(session, recipient, question, context, text=raw.strip())
-    file_survey_submission(context, resident, survey, answer)
+    file_survey_submission(context, resident, survey, answer, reading.prediction)
     return _advance(context, resident, survey, recipient)
 
 

@@ -33,11 +33,14 @@ def classification_summary(prediction) -> dict:
 
 
 def file_survey_submission(
-    context: Context, resident: Resident, survey: Survey, answer: SurveyAnswer
+    context: Context,
+    resident: Resident,
+    survey: Survey,
+    answer: SurveyAnswer,
+    prediction: nlp.Prediction,
 ) -> Submission | None:
-    """Classify a free-text answer and, if it is a request, file or update its submission."""
+    """File (or update) the submission of a free-text answer that ``prediction`` calls a request."""
     text = answer.text or ""
-    prediction = nlp.classify(text)
     answer.classification = classification_summary(prediction)
     if not prediction.is_request:
         return None

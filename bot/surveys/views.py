@@ -10,12 +10,23 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from bot.accounts import StaffUser, audit, current_staff, role_required
 from bot.db import get_session
+from bot.line import worker
 from bot.line.api import line_api
 from bot.surveys import messages, results, sending
 from bot.thai import BANGKOK, parse_thai_date, thai_date
@@ -417,21 +428,12 @@ def send(survey_id: int) -> WerkzeugResponse:
         api.close()
     audit("survey.send", "survey", survey.id, recipients=result.recipients, chunks=result.chunks)
     session.commit()
-    _wake_worker()
+    worker.wake(current_app._get_current_object())
     flash(
         f"กำลังส่งแบบสำรวจถึงผู้รับ {result.recipients:,} คน (ใช้โควตา {result.cost:,} ข้อความ)",
         "success",
     )
     return redirect(url_for("surveys.show", survey_id=survey.id))
-
-
-def _wake_worker() -> None:
-    from flask import current_app
-
-    from bot.line import worker
-
-    if worker.EXTENSION in current_app.extensions:
-        worker.wake(current_app._get_current_object())
 
 
 @bp.post("/<int:survey_id>/close")

@@ -213,23 +213,29 @@ def test_open_submission_window_and_ownership(session):
     assert open_submission(session, resident, ctx.now, {"done"}) is None
 
 
-def test_survey_hook_gets_the_event_first(session, monkeypatch):
-    from bot.surveys import answering
-
+def test_a_registered_handler_gets_the_event_first(session):
     seen = []
 
-    def fake_try_handle(ctx, resident, event):
-        seen.append((resident.line_user_id, event.text))
+    def survey_like(turn):
+        seen.append((turn.resident.line_user_id, turn.event.text))
         return [{"type": "text", "text": "คำถามข้อ 1"}]
 
-    monkeypatch.setattr(answering, "try_handle", fake_try_handle)
     session.add(Resident(line_user_id=USER, consent="given", state={}))
     session.flush()
-    ctx = context(session)
+    ctx = context(session, handlers=[survey_like])
     messages = handle_event(ctx, _event(type="message", message_type="text", text="ถนนพัง"))
     assert messages == [{"type": "text", "text": "คำถามข้อ 1"}]
     assert seen == [(USER, "ถนนพัง")]
     assert session.scalar(select(Submission)) is None
+
+
+def test_surveys_plug_into_the_conversation_and_the_worker(app):
+    from bot import residents
+    from bot.line import worker
+    from bot.surveys import answering
+
+    assert residents.handlers(app) == (answering.try_handle,)
+    assert [job.name for job in app.extensions[worker.EXTENSION].jobs] == ["surveys"]
 
 
 def test_messages_are_plain_json(session):
