@@ -9,11 +9,12 @@ is claimed again once the lease has run out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from storage.base import utcnow
 from storage.db import is_sqlite
 from storage.models import InboxEvent, Media, OutboxMessage
 
+# What replaces a deleted resident's words in messages already sent to them.
+REDACTED_MESSAGE = {"type": "text", "text": "(ลบตามคำขอของผู้ใช้)"}
 LEASE = timedelta(minutes=2)
 MAX_INBOX_ATTEMPTS = 5
 
@@ -176,3 +179,47 @@ def outbox_counts(session: Session, purpose: str | None = None) -> dict[str, int
     if purpose is not None:
         statement = statement.where(OutboxMessage.purpose == purpose)
     return {status: count for status, count in session.execute(statement)}
+
+
+def forget_line_user(session: Session, line_user_id: str, now: datetime) -> None:
+    """Drop a LINE user's unprocessed webhook events and the content of messages to them."""
+    session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.line_user_id == line_user_id,
+            InboxEvent.status.in_(("pending", "failed")),
+        )
+        .values(payload=None, status="skipped", processed_at=now, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.line_user_id == line_user_id)
+        .values(line_user_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # ``to`` is JSON: a push's recipient is stored as a JSON string on both databases.
+    addressed = cast(OutboxMessage.to, Text) == json.dumps(line_user_id)
+    session.execute(
+        update(OutboxMessage)
+        .where(addressed, OutboxMessage.kind == "push", OutboxMessage.status == "pending")
+        .values(status="skipped", last_error="ผู้ใช้ขอลบข้อมูล (personal data deleted)")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(addressed, OutboxMessage.kind == "push", OutboxMessage.status != "sending")
+        .values(messages=[REDACTED_MESSAGE], to="deleted")
+        .execution_options(synchronize_session=False)
+    )
+    # Survey multicasts list many residents: take only this one out (a row being sent right now
+    # keeps its list until it is done, so its retry stays the same request).
+    listed = cast(OutboxMessage.to, Text).contains(json.dumps(line_user_id))
+    for row in session.scalars(
+        select(OutboxMessage).where(
+            listed, OutboxMessage.kind == "multicast", OutboxMessage.status != "sending"
+        )
+    ):
+        row.to = [user for user in row.to if user != line_user_id]
+        if not row.to and row.status == "pending":
+            row.status = "skipped"

@@ -10,6 +10,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from bot.needs import erasure
 from bot.residents import postbacks
 from bot.residents import replies as r
 from bot.residents.replies import Message
@@ -63,7 +64,7 @@ def on_delete(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     if not isinstance(pending, dict) or not token or not _valid(pending, token, turn.now):
         return [r.text(turn.say("delete_expired"))]
     media_dir = turn.context.config.get("MEDIA_DIR") or "instance/media"
-    residents.delete_personal_data(turn.session, turn.resident, media_dir, turn.now)
+    erasure.erase_resident(turn.session, turn.resident, media_dir, turn.now)
     return [r.text(turn.say("deleted"))]
 
 

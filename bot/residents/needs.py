@@ -8,9 +8,11 @@ within ``OPEN_WINDOW`` of a submission (until "done") is attached to it.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
 
 import nlp
+from bot.needs import actions
+from bot.needs.classification import Classification, classification_of, is_small_talk
 from bot.needs.statuses import CLOSED
 from bot.residents import basics, postbacks
 from bot.residents import replies as r
@@ -28,23 +30,33 @@ STRATEGY_PREFIXES = ("ด้าน",)
 # --- words ------------------------------------------------------------------------------------
 
 
-def category_words(turn: Turn, submission: Submission) -> dict[str, str]:
-    """Return the kind, strategy and sub-area of a submission in Thai words."""
+def category_words(
+    turn: Turn, submission: Submission, classification: Classification | None = None
+) -> dict[str, str]:
+    """Return the kind, strategy and sub-area of a submission in Thai words.
+
+    A fresh ``classification`` brings its strategy and sub-area names; otherwise they come
+    from the taxonomy, looked up once.
+    """
     taxonomy = nlp.taxonomy()
     unknown = turn.say("submission_uncategorised")
     try:
         kind = taxonomy.kind_name(submission.kind)
     except KeyError:
         kind = unknown
+    if classification is not None:
+        strategy, subarea = classification.strategy_name, classification.subarea_name
+    else:
+        strategy = _name(lambda code: taxonomy.strategy(code).name, submission.strategy)
+        subarea = _name(taxonomy.subarea_name, submission.subarea)
+    return {"kind": kind, "strategy": strategy or unknown, "subarea": subarea or unknown}
+
+
+def _name(lookup: Callable[[str], str], code: str | None) -> str | None:
     try:
-        strategy = taxonomy.strategy(submission.strategy or "").name
+        return lookup(code or "")
     except KeyError:
-        strategy = unknown
-    try:
-        subarea = taxonomy.subarea_name(submission.subarea or "")
-    except KeyError:
-        subarea = unknown
-    return {"kind": kind, "strategy": strategy, "subarea": subarea}
+        return None
 
 
 def submission_items(turn: Turn, submission: Submission) -> list[r.Item]:
@@ -62,12 +74,14 @@ def submission_items(turn: Turn, submission: Submission) -> list[r.Item]:
     return items
 
 
-def received(turn: Turn, submission: Submission) -> Message:
+def received(
+    turn: Turn, submission: Submission, classification: Classification | None = None
+) -> Message:
     """Return the answer to a new (or newly described) submission."""
     body = turn.say(
         "submission_received",
         tracking_no=submission.tracking_no,
-        **category_words(turn, submission),
+        **category_words(turn, submission, classification),
     )
     if submission.unsure:
         body += "\n" + turn.say("submission_unsure")
@@ -81,13 +95,13 @@ def _open(turn: Turn) -> Submission | None:
     return store.open_submission(turn.session, turn.resident, turn.now, CLOSED)
 
 
-def _start(turn: Turn, text: str | None, fields: dict[str, Any] | None) -> Submission:
-    submission = store.create_submission(
+def _start(turn: Turn, text: str | None, classification: Classification | None) -> Submission:
+    submission = actions.create_need(
         turn.session,
         turn.resident,
         prefix=turn.municipality.tracking_prefix,
         text=text,
-        classification=fields,
+        classification=classification,
         awaiting_description=text is None,
         now=turn.now,
     )
@@ -101,18 +115,14 @@ def on_text(turn: Turn) -> list[Message]:
     text = turn.event.text or ""
     assert turn.reading is not None  # a text message's turn always has its reading
     prediction = turn.reading.prediction
-    fields = store.classification_fields(prediction)
-    if not prediction.is_request:
-        if not prediction.unsure:
-            return basics.small_talk(turn, text)
-        # The model doubts this is small talk ("ท่อตัน"): file it for staff to sort rather than
-        # drop what may be a need. Their correction becomes a training label.
-        fields.update(kind="need", unsure=True)
+    if is_small_talk(prediction):
+        return basics.small_talk(turn, text)
+    classification = classification_of(prediction)
     waiting = _open(turn)
     if waiting is not None and waiting.awaiting_description:
-        store.describe(turn.session, waiting, text, fields)
-        return [received(turn, waiting)]
-    return [received(turn, _start(turn, text, fields))]
+        actions.describe_need(turn.session, waiting, text, classification)
+        return [received(turn, waiting, classification)]
+    return [received(turn, _start(turn, text, classification), classification)]
 
 
 def on_image(turn: Turn) -> list[Message]:
@@ -122,7 +132,7 @@ def on_image(turn: Turn) -> list[Message]:
         return [r.text(turn.say("unsupported_media"))]
     submission = _open(turn)
     if submission is not None:
-        store.attach_photo(turn.session, submission, message_id)
+        actions.add_photo(turn.session, submission, message_id)
         return [
             r.text(
                 turn.say("photo_added", tracking_no=submission.tracking_no),
@@ -130,7 +140,7 @@ def on_image(turn: Turn) -> list[Message]:
             )
         ]
     submission = _start(turn, None, None)
-    store.attach_photo(turn.session, submission, message_id)
+    actions.add_photo(turn.session, submission, message_id)
     return [
         r.text(
             turn.say("photo_first", tracking_no=submission.tracking_no),
@@ -148,7 +158,7 @@ def on_location(turn: Turn) -> list[Message]:
     key = "location_added"
     if submission is None:
         submission, key = _start(turn, None, None), "location_first"
-    store.attach_location(turn.session, submission, event.latitude, event.longitude, event.address)
+    actions.set_place(submission, event.latitude, event.longitude, event.address)
     return [
         r.text(
             turn.say(key, tracking_no=submission.tracking_no), submission_items(turn, submission)
@@ -202,8 +212,8 @@ def on_fix(turn: Turn, postback: postbacks.Postback) -> list[Message]:
         if isinstance(entry, dict) and entry.get("code") in known
     ][:3]
     if not codes:
-        return _strategies(turn, submission, list(taxonomy.strategy_codes))
-    items = _strategy_buttons(turn, submission, codes)
+        return _strategies(turn, taxonomy, submission, list(taxonomy.strategy_codes))
+    items = _strategy_buttons(turn, taxonomy, submission, codes)
     items.append(
         r.postback(turn.say("all_strategies_button"), postbacks.encode("all", s=submission.id))
     )
@@ -219,19 +229,22 @@ def on_all(turn: Turn, postback: postbacks.Postback) -> list[Message]:
         return _refuse(turn)
     if not _editable(submission):
         return [r.text(turn.say("submission_locked"))]
-    return _strategies(turn, submission, list(nlp.taxonomy().strategy_codes))
-
-
-def _strategies(turn: Turn, submission: Submission, codes: list[str]) -> list[Message]:
-    codes = codes[: r.MAX_QUICK_REPLIES]
     taxonomy = nlp.taxonomy()
+    return _strategies(turn, taxonomy, submission, list(taxonomy.strategy_codes))
+
+
+def _strategies(
+    turn: Turn, taxonomy: nlp.Taxonomy, submission: Submission, codes: list[str]
+) -> list[Message]:
+    codes = codes[: r.MAX_QUICK_REPLIES]
     names = [taxonomy.strategy(code).name for code in codes]
     body = turn.say("choose_strategy", tracking_no=submission.tracking_no, choices=_choices(names))
-    return [r.text(body, _strategy_buttons(turn, submission, codes))]
+    return [r.text(body, _strategy_buttons(turn, taxonomy, submission, codes))]
 
 
-def _strategy_buttons(turn: Turn, submission: Submission, codes: list[str]) -> list[r.Item]:
-    taxonomy = nlp.taxonomy()
+def _strategy_buttons(
+    turn: Turn, taxonomy: nlp.Taxonomy, submission: Submission, codes: list[str]
+) -> list[r.Item]:
     items = []
     for number, code in enumerate(codes, 1):
         name = taxonomy.strategy(code).name
@@ -296,7 +309,7 @@ def on_category(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     else:
         return _refuse(turn)
     if (submission.strategy, submission.subarea) != (strategy, subarea):
-        store.record_resident_category(turn.session, submission, strategy, subarea)
+        actions.recategorise(turn.session, submission, strategy, subarea)
     words = category_words(turn, submission)
     body = turn.say(
         "category_changed",

@@ -1,4 +1,4 @@
-"""Likely duplicates of a submission, and merging duplicates into one need.
+"""Likely duplicates of a submission, for staff to merge (merging is ``bot.needs.actions``).
 
 A candidate is a submission that is not merged, was sent within 180 days of this one, and has
 the same strategy (when this one has a strategy). It is scored by the Jaccard similarity of
@@ -20,8 +20,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from bot.needs.actions import change_status
-from storage.models import Submission, SubmissionEvent
+from storage.models import Submission
 
 WINDOW = timedelta(days=180)
 NEARBY_METRES = 250.0
@@ -122,56 +121,3 @@ def suggest(
         found.append(Suggestion(other, round(min(score, 1.0), 4), similarity, metres))
     found.sort(key=lambda x: (-x.score, -x.submission.id))
     return found[:limit]
-
-
-def merge(
-    session: Session,
-    primary: Submission,
-    duplicates: list[Submission],
-    *,
-    actor: str,
-    public_note: str | None = None,
-    internal_note: str | None = None,
-) -> list[Submission]:
-    """Merge ``duplicates`` into ``primary``: each becomes ``duplicate`` and its resident is told.
-
-    Submissions already merged into a duplicate move to ``primary`` too, so a need is never
-    more than one level deep. Returns the submissions that were merged now.
-    """
-    if primary.merged_into_id is not None:
-        raise ValueError("เรื่องหลักถูกรวมเข้ากับเรื่องอื่นแล้ว กรุณาเลือกเรื่องหลักที่ยังไม่ถูกรวม")
-    merged: list[Submission] = []
-    for dup in duplicates:
-        if dup.id == primary.id or dup.merged_into_id == primary.id:
-            continue
-        children = session.scalars(select(Submission).where(Submission.merged_into_id == dup.id))
-        for child in children:
-            child.merged_into_id = primary.id
-            session.add(
-                SubmissionEvent(
-                    submission=child,
-                    actor=actor,
-                    action="merge_moved",
-                    detail={"from": dup.tracking_no, "to": primary.tracking_no},
-                )
-            )
-        change_status(
-            session,
-            dup,
-            "duplicate",
-            actor=actor,
-            public_note=public_note,
-            internal_note=internal_note,
-            merged_into=primary,
-        )
-        merged.append(dup)
-    if merged:
-        session.add(
-            SubmissionEvent(
-                submission=primary,
-                actor=actor,
-                action="merge",
-                detail={"merged": [d.tracking_no for d in merged]},
-            )
-        )
-    return merged

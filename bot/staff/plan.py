@@ -10,7 +10,16 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -27,7 +36,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 import nlp
 from bot.accounts import audit, can_see, current_staff, role_required
 from bot.db import get_session
-from bot.needs.actions import change_status
+from bot.needs import actions
+from bot.wording import wording
 from storage import plan as store
 from storage.models import Submission
 
@@ -50,8 +60,6 @@ PROGRAMMES = (
     "การพาณิชย์",
     "งบกลาง",
 )
-# Statuses a link may move on to บรรจุในแผน; later or closing ones are left alone.
-PLANNABLE = {"new", "reviewing"}
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -331,8 +339,7 @@ def unlink_submission(project_id: int, submission_id: int) -> Response:
     session = get_session()
     item = store.get_project(session, project_id) or abort(404)
     submission = session.get(Submission, submission_id) or abort(404)
-    if store.unlink_need(session, item, submission, actor=current_staff().actor):
-        audit("project.unlink", "project", item.id, submission_id=submission.id)
+    if actions.unlink_need(session, item, submission, actor=current_staff().actor):
         session.commit()
         flash("ยกเลิกการเชื่อมโยงแล้ว", "success")
     return redirect(url_for("plan.project", project_id=item.id))
@@ -341,28 +348,16 @@ def unlink_submission(project_id: int, submission_id: int) -> Response:
 def _link(
     session, item: store.Project, submissions: Iterable[Submission], set_planned: bool
 ) -> tuple[int, int]:
-    """Link each visible submission; return (newly linked, moved to planned)."""
+    """Link each submission the user may see; return (newly linked, moved to planned)."""
     user = current_staff()
-    linked: list[int] = []
-    moved = 0
-    for submission in submissions:
-        if not can_see(user, submission):
-            continue
-        if store.link_need(session, item, submission, actor=user.actor) is not None:
-            linked.append(submission.id)
-        if set_planned and submission.status in PLANNABLE:
-            change_status(session, submission, "planned", actor=user.actor)
-            moved += 1
-    if linked or moved:
-        audit(
-            "project.link",
-            "project",
-            item.id,
-            submission_ids=linked,
-            set_planned=set_planned,
-            moved=moved,
-        )
-    return len(linked), moved
+    return actions.link_needs(
+        session,
+        item,
+        [s for s in submissions if can_see(user, s)],
+        actor=user.actor,
+        set_planned=set_planned,
+        say=wording(current_app.extensions["ruamkid"]),
+    )
 
 
 def _project_from_form(form: Any = None) -> store.Project | None:

@@ -40,10 +40,11 @@ from bot.accounts import (
     visible_submissions,
 )
 from bot.db import get_session
-from bot.needs.actions import change_status
+from bot.needs import actions
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
 from bot.staff import duplicates, queries
-from storage.models import Media, Submission, SubmissionEvent, TrainingLabel
+from bot.wording import Wording, wording
+from storage.models import Media, Submission, SubmissionEvent
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,11 @@ def _load_visible(submission_id: int) -> Submission:
     if submission is None or not can_see(current_staff(), submission):
         abort(404)
     return submission
+
+
+def _wording() -> Wording:
+    """The municipality's words for the pushes residents get."""
+    return wording(current_app.extensions["ruamkid"])
 
 
 def _note(name: str) -> str:
@@ -316,39 +322,8 @@ def classify(submission_id: int) -> Response:
     if kind != "other" and strategy is None:
         flash(f"กรุณาเลือก{tax.plan.top_label}", "error")
         return redirect(_detail_url(submission, "classify"))
-    before = {
-        "strategy": submission.strategy,
-        "subarea": submission.subarea,
-        "kind": submission.kind,
-    }
-    after = {"strategy": strategy, "subarea": subarea, "kind": kind}
-    confirmed = before == after
-    submission.strategy, submission.subarea, submission.kind = strategy, subarea, kind
-    submission.label_confirmed = True
-    session.add(
-        TrainingLabel(
-            submission_id=submission.id,
-            text=submission.text,
-            strategy=strategy,
-            subarea=subarea,
-            kind=kind,
-            created_by=user.actor,
-        )
-    )
-    session.add(
-        SubmissionEvent(
-            submission=submission,
-            actor=user.actor,
-            action="confirm" if confirmed else "reclassify",
-            detail={"from": before, "to": after},
-        )
-    )
-    audit(
-        "submission.confirm" if confirmed else "submission.reclassify",
-        "submission",
-        submission.id,
-        before=before,
-        after=after,
+    confirmed = actions.correct_classification(
+        session, submission, strategy=strategy, subarea=subarea, kind=kind, actor=user.actor
     )
     session.commit()
     flash("ยืนยันหมวดหมู่แล้ว" if confirmed else "บันทึกการแก้ไขหมวดหมู่แล้ว", "success")
@@ -389,47 +364,24 @@ def status(submission_id: int) -> Response:
     if error:
         flash(error, "error")
         return redirect(_detail_url(submission, "status"))
-    old = submission.status
-    if new == "duplicate" and target is not None:
-        try:
-            duplicates.merge(
-                session,
-                target,
-                [submission],
-                actor=user.actor,
-                public_note=public_note,
-                internal_note=internal_note,
-            )
-        except ValueError as exc:
-            flash(str(exc), "error")
-            return redirect(_detail_url(submission, "status"))
-        changed = True
-    else:
-        changed = (
-            change_status(
-                session,
-                submission,
-                new,
-                actor=user.actor,
-                public_note=public_note,
-                internal_note=internal_note,
-                detail=detail or None,
-            )
-            is not None
+    try:
+        changed = actions.decide_status(
+            session,
+            submission,
+            new,
+            actor=user.actor,
+            detail=detail or None,
+            public_note=public_note,
+            internal_note=internal_note,
+            duplicate_of=target,
+            say=_wording(),
         )
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(_detail_url(submission, "status"))
     if not changed:
         flash("สถานะเดิมอยู่แล้ว ไม่มีการเปลี่ยนแปลง", "info")
         return redirect(_detail_url(submission))
-    audit(
-        "submission.status",
-        "submission",
-        submission.id,
-        before=old,
-        after=new,
-        merged_into=target.id if target else None,
-        public_note=bool(public_note),
-        internal_note=bool(internal_note),
-    )
     session.commit()
     flash(f"เปลี่ยนสถานะเป็น “{STATUS_LABELS[new]}” แล้ว", "success")
     return redirect(_detail_url(submission))
@@ -453,18 +405,18 @@ def merge(submission_id: int) -> Response:
         flash("กรุณาเลือกเรื่องที่ซ้ำกันอย่างน้อยหนึ่งเรื่อง", "error")
         return redirect(_detail_url(primary, "duplicates"))
     try:
-        merged = duplicates.merge(
+        merged = actions.merge_needs(
             session,
             primary,
             chosen,
             actor=user.actor,
             public_note=_note("public_note"),
             internal_note=_note("internal_note"),
+            say=_wording(),
         )
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(_detail_url(primary, "duplicates"))
-    audit("submission.merge", "submission", primary.id, merged=[s.id for s in merged])
     session.commit()
     flash(f"รวมเรื่องซ้ำแล้ว {len(merged)} เรื่อง", "success")
     return redirect(_detail_url(primary))
@@ -482,8 +434,9 @@ def _bulk_status(session: Session, rows: list[Submission], form: Any, user: Staf
     if error:
         raise ValueError(error)
     changed = 0
+    say = _wording()
     for submission in rows:
-        event = change_status(
+        event = actions.change_status(
             session,
             submission,
             new,
@@ -491,6 +444,7 @@ def _bulk_status(session: Session, rows: list[Submission], form: Any, user: Staf
             public_note=(form.get("public_note") or "").strip()[:MAX_NOTE],
             internal_note=(form.get("internal_note") or "").strip()[:MAX_NOTE],
             detail=detail or None,
+            say=say,
         )
         changed += event is not None
     return f"เปลี่ยนสถานะเป็น “{STATUS_LABELS[new]}” แล้ว {changed} เรื่อง"

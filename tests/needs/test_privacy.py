@@ -181,8 +181,9 @@ def test_names_and_texts_never_reach_the_logs(line, line_api, caplog):
 
 def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app):
     from bot.line.events import IncomingEvent
+    from bot.needs.erasure import erase_resident
     from bot.residents import handle_event
-    from storage.residents import delete_personal_data, get_or_create_resident
+    from storage.residents import get_or_create_resident
     from tests.residents.support import context
 
     resident_row, _ = get_or_create_resident(session, USER)
@@ -196,7 +197,7 @@ def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app):
     )
     session.add(waiting)
     session.commit()
-    delete_personal_data(session, resident_row, app.config["MEDIA_DIR"])
+    erase_resident(session, resident_row, app.config["MEDIA_DIR"])
     session.commit()
     session.expire_all()
     row = session.get(InboxEvent, waiting.id)

@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from bot.line.events import IncomingEvent
 from bot.municipality import load_municipality
+from bot.needs.actions import create_need, tracking_number
 from bot.residents import handle_event, keywords, postbacks
 from bot.residents import replies as r
 from bot.thai import thai_date
 from bot.wording import DEFAULTS, Wording, fill
 from storage.models import Resident, Submission
-from storage.submissions import OPEN_KEY, create_submission, open_submission, tracking_number
+from storage.submissions import OPEN_KEY, open_submission
 from tests.residents.support import USER, check_limits, context
 
 
@@ -203,7 +204,7 @@ def test_open_submission_window_and_ownership(session):
     other = Resident(line_user_id="U" + "9" * 32, consent="given", state={})
     session.add_all([resident, other])
     session.flush()
-    submission = create_submission(session, resident, prefix="LPN", text="x", now=ctx.now)
+    submission = create_need(session, resident, prefix="LPN", text="x", now=ctx.now)
     resident.state = {OPEN_KEY: submission.id}
     other.state = {OPEN_KEY: submission.id}  # forged state cannot borrow it
     assert open_submission(session, resident, ctx.now) is submission

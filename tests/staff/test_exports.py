@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.needs import actions
 from storage import plan as store
 from storage.models import Media, Resident
 from storage.staff import AuditLog
@@ -167,7 +168,7 @@ def test_submissions_csv_honours_filters_and_counts_residents(
     make_submission(session, text="ถนนพัง", strategy="LPN-S7", status="new")
     session.add(Media(submission_id=drain.id, status="stored", path="x.jpg"))
     project = add_project(session, name="วางท่อ")
-    store.link_need(session, project, drain, actor="user:1")
+    actions.link_need(session, project, drain, actor="user:1")
     session.commit()
 
     rows = csv_rows(

@@ -338,11 +338,11 @@ def test_location_shows_a_map_without_external_tiles(client, session, staff_user
 
 
 def test_residents_own_history_entries_read_in_thai(client, session, staff_user, make_submission):
-    from storage.submissions import record_resident_category
+    from bot.needs.actions import recategorise
 
     sub = make_submission(session, strategy="LPN-S7", subarea="LPN-S7.3", kind="complaint")
     session.add(SubmissionEvent(submission=sub, actor="resident", action="created"))
-    record_resident_category(session, sub, "LPN-S4", "LPN-S4.3")
+    recategorise(session, sub, "LPN-S4", "LPN-S4.3")
     session.commit()
     body = client.get(f"/dashboard/submissions/{sub.id}").get_data(as_text=True)
     assert "ส่งเรื่องเข้ามา" in body
