@@ -1,6 +1,7 @@
-"""Jinja filters for what people read: Buddhist-era dates in Bangkok time, Thai-style numbers.
+"""Thai dates and numbers, in one place: Bangkok time, Buddhist-era years, Thai month names.
 
-Registered on the app by ``bot.staff.init_app``; other modules may import them directly.
+Thailand keeps no daylight saving time, so Bangkok is a fixed UTC+7 and needs no tz database.
+``init_app`` registers the formatters as Jinja filters; other modules import them directly.
 """
 
 from __future__ import annotations
@@ -93,9 +94,38 @@ def parse_thai_date(text: str) -> date | None:
         return None
 
 
+def thai_dmy(value: datetime) -> str:
+    """Return a date as the forms show it, e.g. ``26/11/2569`` (Bangkok, Buddhist era).
+
+    >>> thai_dmy(datetime(2026, 11, 26, 7, 5, tzinfo=UTC))
+    '26/11/2569'
+    """
+    local = to_bangkok(value)
+    return f"{local.day:02d}/{local.month:02d}/{local.year + BE_OFFSET}"
+
+
+def thai_hm(value: datetime) -> str:
+    """Return the Bangkok time of day, e.g. ``09:30``."""
+    return f"{to_bangkok(value):%H:%M}"
+
+
+def week_label(start: date) -> str:
+    """Return a short Buddhist-era week label, e.g. "23 พ.ย. 69"."""
+    return f"{start.day} {MONTHS_SHORT[start.month - 1]} {str(start.year + BE_OFFSET)[-2:]}"
+
+
+def month_label(first: date, *, long: bool = False) -> str:
+    """Return "พ.ย. 69" (or "พฤศจิกายน 2569" when ``long``)."""
+    if long:
+        return f"{MONTHS_LONG[first.month - 1]} {first.year + BE_OFFSET}"
+    return f"{MONTHS_SHORT[first.month - 1]} {str(first.year + BE_OFFSET)[-2:]}"
+
+
 def init_app(app: Flask) -> None:
-    """Register the filters on ``app``'s Jinja environment."""
+    """Register the formatters on ``app``'s Jinja environment."""
     app.add_template_filter(thai_date, "thai_date")
     app.add_template_filter(thai_number, "thai_number")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(be_year, "be_year")
+    app.add_template_filter(thai_dmy, "thai_dmy")
+    app.add_template_filter(thai_hm, "thai_hm")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.needs.classification import Classification
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
-from bot.thai import to_bangkok
+from bot.thai import be_year, to_bangkok
 from bot.wording import Wording, default_wording
 from storage import mailbox, staff
 from storage.base import utcnow
@@ -34,8 +34,8 @@ def tracking_number(prefix: str, submission_id: int, moment: datetime) -> str:
 
     The year is the Buddhist-era year in Bangkok time.
     """
-    be_year = to_bangkok(moment).year + 543
-    return f"{prefix}-{be_year % 100:02d}-{submission_id:06d}"
+    year = be_year(to_bangkok(moment))
+    return f"{prefix}-{year % 100:02d}-{submission_id:06d}"
 
 
 # --- filing -----------------------------------------------------------------------------------

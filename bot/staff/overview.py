@@ -24,7 +24,7 @@ from bot.db import get_session
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff.charts import bar_chart, line_chart
 from bot.staff.queries import communities
-from bot.thai import BANGKOK, BE_OFFSET, MONTHS_LONG, MONTHS_SHORT
+from bot.thai import BANGKOK, month_label, week_label
 from storage.base import utcnow
 from storage.models import Submission
 
@@ -185,18 +185,6 @@ def monthly(days: dict[date, int], today: date, months: int = MONTHS) -> list[tu
         if key in totals:
             totals[key] += n
     return list(totals.items())
-
-
-def week_label(start: date) -> str:
-    """Return a short Buddhist-era week label, e.g. "23 พ.ย. 69"."""
-    return f"{start.day} {MONTHS_SHORT[start.month - 1]} {str(start.year + BE_OFFSET)[-2:]}"
-
-
-def month_label(first: date, *, long: bool = False) -> str:
-    """Return "พ.ย. 69" (or "พฤศจิกายน 2569" when ``long``)."""
-    if long:
-        return f"{MONTHS_LONG[first.month - 1]} {first.year + BE_OFFSET}"
-    return f"{MONTHS_SHORT[first.month - 1]} {str(first.year + BE_OFFSET)[-2:]}"
 
 
 def duration_label(value: timedelta | None) -> str:

@@ -24,6 +24,7 @@ from bot.residents.reading import Reading
 from bot.residents.turn import Turn
 from bot.surveys import messages as m
 from bot.surveys.submissions import file_survey_submission
+from bot.wording import Wording, wording
 from storage.models import Resident
 from storage.surveys import (
     Survey,
@@ -54,7 +55,7 @@ def try_handle(turn: Turn) -> Messages | None:
     context, resident, event = turn.context, turn.resident, turn.event
     if event.type == "postback" and m.is_survey_postback(event.postback_data):
         if resident.consent != "given":
-            return [m.refusal_message()]
+            return [m.refusal_message(_say(context))]
         return _on_postback(context, resident, event.postback_data or "")
     if event.type != "message" or event.message_type != "text" or turn.reading is None:
         return None
@@ -67,6 +68,10 @@ def try_handle(turn: Turn) -> Messages | None:
     if turn.command is not None:
         return None
     return _on_text(context, resident, turn.reading)
+
+
+def _say(context: Context) -> Wording:
+    return wording(context.municipality)
 
 
 def _clean(text: str | None) -> str:
@@ -108,7 +113,7 @@ def _resume(context: Context, resident: Resident) -> Messages | None:
     survey = next((s for s in surveys if current is not None and s.id == current["id"]), None)
     if survey is None:
         if len(surveys) > 1:
-            return [m.choose_survey_message(surveys)]
+            return [m.choose_survey_message(surveys, _say(context))]
         survey = surveys[0]
     recipient = get_recipient(context.session, survey.id, resident.id)
     assert recipient is not None  # open_surveys_for joins on the recipient
@@ -145,7 +150,7 @@ def _on_postback(context: Context, resident: Resident, data: str) -> Messages:
     postback = m.parse_postback(data)
     if postback is None:
         logger.info("resident %d: malformed survey postback", resident.id)
-        return [m.refusal_message()]
+        return [m.refusal_message(_say(context))]
     session = context.session
     survey = session.get(Survey, postback.survey_id)
     recipient = get_recipient(session, survey.id, resident.id) if survey is not None else None
@@ -153,38 +158,45 @@ def _on_postback(context: Context, resident: Resident, data: str) -> Messages:
         logger.info(
             "resident %d: postback for survey %d not sent to them", resident.id, postback.survey_id
         )
-        return [m.refusal_message()]
+        return [m.refusal_message(_say(context))]
     if not survey.is_open(context.now):
         _clear_state_for(resident, survey.id)
-        return [m.closed_message(survey)]
+        return [m.closed_message(survey, _say(context))]
     if postback.action == "start":
         return _continue(context, resident, survey, recipient, resumed=False)
     question = _question(survey, postback.question_id)
     if question is None:
-        return [m.refusal_message()]
+        return [m.refusal_message(_say(context))]
     if postback.action == "edit":
         return _ask(context, resident, survey, recipient, question, editing=True)
     if postback.action == "skip":
         if question.required:
-            return _ask(context, resident, survey, recipient, question, note="ข้อนี้จำเป็นต้องตอบค่ะ")
+            return _ask(
+                context,
+                resident,
+                survey,
+                recipient,
+                question,
+                note=_say(context)("survey_required"),
+            )
         _record(session, recipient, question, context, skipped=True)
         return _advance(context, resident, survey, recipient)
     if postback.rating is not None:
         if question.type != "rating" or not 1 <= postback.rating <= 5:
-            return [m.refusal_message()]
+            return [m.refusal_message(_say(context))]
         _record(session, recipient, question, context, rating=postback.rating)
         return _advance(context, resident, survey, recipient)
     if postback.option_id is not None:
         option_ids = {o.id for o in question.options}
         if question.type not in {"single", "multiple"} or postback.option_id not in option_ids:
-            return [m.refusal_message()]
+            return [m.refusal_message(_say(context))]
         if question.type == "single":
             _record(session, recipient, question, context, option_ids=[postback.option_id])
             return _advance(context, resident, survey, recipient)
         return _toggle(context, resident, survey, recipient, question, postback.option_id)
     if postback.action == "done":
         if question.type != "multiple":
-            return [m.refusal_message()]
+            return [m.refusal_message(_say(context))]
         ticks = _ticks(context.session, resident, recipient, question)
         if not ticks and question.required:
             return _ask(
@@ -193,11 +205,11 @@ def _on_postback(context: Context, resident: Resident, data: str) -> Messages:
                 survey,
                 recipient,
                 question,
-                note='กรุณาเลือกอย่างน้อย 1 คำตอบ แล้วกด "เสร็จ" ค่ะ',
+                note=_say(context)("survey_choose_at_least_one"),
             )
         _record(session, recipient, question, context, option_ids=ticks, skipped=not ticks)
         return _advance(context, resident, survey, recipient)
-    return [m.refusal_message()]
+    return [m.refusal_message(_say(context))]
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -241,7 +253,7 @@ def _toggle(
     _set_state(resident, {"id": survey.id, "q": question.id, "ticks": ordered})
     recipient.current_question_id = question.id
     _touch(recipient, context)
-    return [m.question_message(survey, question, ticks=ordered)]
+    return [m.question_message(survey, question, ticks=ordered, say=_say(context))]
 
 
 def _ask(
@@ -273,7 +285,11 @@ def _ask(
     _set_state(resident, value)
     recipient.current_question_id = question.id
     _touch(recipient, context)
-    return [m.question_message(survey, question, ticks=ticks, previous=previous, note=note)]
+    return [
+        m.question_message(
+            survey, question, ticks=ticks, previous=previous, note=note, say=_say(context)
+        )
+    ]
 
 
 def _continue(
@@ -288,9 +304,10 @@ def _continue(
     pending = [q for q in survey.questions if q.id not in answers]
     if not pending:
         _set_state(resident, None)
-        note = m.text_message("ท่านตอบแบบสำรวจนี้ครบแล้วค่ะ แก้ไขคำตอบได้จากปุ่มด้านล่าง")
-        return [note, m.summary_message(survey, answers, thanks=False)]
-    note = "ทำแบบสำรวจต่อจากข้อที่ค้างไว้ค่ะ" if resumed and answers else None
+        say = _say(context)
+        note = m.text_message(say("survey_all_answered"))
+        return [note, m.summary_message(survey, answers, thanks=False, say=say)]
+    note = _say(context)("survey_resumed") if resumed and answers else None
     return _ask(context, resident, survey, recipient, pending[0], note=note)
 
 
@@ -306,7 +323,7 @@ def _advance(
     recipient.current_question_id = None
     recipient.status = "completed"
     recipient.completed_at = recipient.completed_at or context.now
-    return [m.summary_message(survey, answers, thanks=True)]
+    return [m.summary_message(survey, answers, thanks=True, say=_say(context))]
 
 
 def _record(

@@ -30,6 +30,7 @@ from bot.line import worker
 from bot.line.api import line_api
 from bot.surveys import messages, results, sending
 from bot.thai import BANGKOK, parse_thai_date, thai_date
+from bot.wording import Wording, wording
 from storage.base import utcnow
 from storage.models import Community
 from storage.surveys import (
@@ -63,6 +64,11 @@ class FormError(ValueError):
 
 
 # --- permissions ------------------------------------------------------------------------------
+
+
+def _wording() -> Wording:
+    """The municipality's words for what residents read."""
+    return wording(current_app.extensions["ruamkid"])
 
 
 def _leader_community(user: StaffUser) -> int | None:
@@ -371,7 +377,7 @@ def _renumber(survey: Survey) -> None:
 def preview(survey_id: int) -> str:
     """Show the messages as a resident will see them in LINE."""
     survey = _survey_or_404(survey_id)
-    steps = [[message] for message in messages.preview(survey)]
+    steps = [[message] for message in messages.preview(survey, _wording())]
     return render_template("surveys/preview.html", survey=survey, steps=steps)
 
 
@@ -419,7 +425,7 @@ def send(survey_id: int) -> WerkzeugResponse:
     try:
         if survey.closes_at is not None and survey.closes_at <= utcnow():
             raise sending.SurveySendError("เวลาปิดรับคำตอบผ่านไปแล้ว กรุณาตั้งเวลาปิดใหม่ก่อนส่งค่ะ")
-        result = sending.queue_survey(session, survey, api.quota)
+        result = sending.queue_survey(session, survey, api.quota, say=_wording())
     except sending.SurveySendError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -540,16 +546,3 @@ def results_xlsx(survey_id: int) -> Response:
 def survey_status(code: str) -> str:
     """Return a survey status in Thai."""
     return STATUS_LABELS.get(code, code)
-
-
-@bp.app_template_filter("thai_dmy")
-def thai_dmy(value: datetime) -> str:
-    """Return a date as the form field shows it, e.g. ``26/11/2569`` (Bangkok, Buddhist era)."""
-    local = value.astimezone(BANGKOK)
-    return f"{local.day:02d}/{local.month:02d}/{local.year + 543}"
-
-
-@bp.app_template_filter("thai_hm")
-def thai_hm(value: datetime) -> str:
-    """Return the Bangkok time of day, e.g. ``09:30``."""
-    return f"{value.astimezone(BANGKOK):%H:%M}"

@@ -10,6 +10,7 @@ import pytest
 from markupsafe import Markup
 from sqlalchemy import select
 
+from bot import thai
 from bot.staff import overview
 from bot.staff.charts import bar_chart, line_chart
 from storage.base import utcnow
@@ -105,8 +106,8 @@ def test_weeks_and_months_are_zero_filled_and_summed():
     assert dict(months)[date(2026, 11, 1)] == 7
     assert dict(months)[date(2026, 1, 1)] == 7
     assert sum(n for _, n in months) == 14
-    assert overview.week_label(date(2026, 11, 23)) == "23 พ.ย. 69"
-    assert overview.month_label(date(2026, 11, 1), long=True) == "พฤศจิกายน 2569"
+    assert thai.week_label(date(2026, 11, 23)) == "23 พ.ย. 69"
+    assert thai.month_label(date(2026, 11, 1), long=True) == "พฤศจิกายน 2569"
 
 
 @pytest.mark.parametrize(
