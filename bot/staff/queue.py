@@ -45,6 +45,7 @@ from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
 from bot.staff import duplicates, queries
 from bot.wording import Wording, wording
 from storage.models import Media, Submission, SubmissionEvent
+from storage.staff import User
 
 logger = logging.getLogger(__name__)
 
@@ -256,8 +257,6 @@ def detail(submission_id: int) -> str:
 
 def _actor_names(session: Session, events: list[SubmissionEvent]) -> dict[str, str]:
     """Map ``user:<id>`` actors to display names for the history list."""
-    from storage.staff import User
-
     ids = {int(e.actor.split(":", 1)[1]) for e in events if e.actor.startswith("user:")}
     names = {"resident": "ผู้แจ้ง", "system": "ระบบ"}
     if ids:
