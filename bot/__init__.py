@@ -56,8 +56,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["SIMULATOR"]:
         # Only without a LINE channel, never in production (bot.config refuses that).
         app.register_blueprint(simulator.bp)
+        app.register_blueprint(standin.bp)  # the LINE API stand-in the bot calls
         staff.csrf.exempt(simulator.bp)  # it signs its events as LINE does
-        staff.csrf.exempt(standin.bp)  # the SDK's requests to the LINE stand-in
+        staff.csrf.exempt(standin.bp)  # the SDK's requests carry no CSRF token
     for blueprint in (
         auth.bp,
         queue.bp,

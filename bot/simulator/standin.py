@@ -35,7 +35,7 @@ from storage.simulator import (
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("line_api", __name__, url_prefix="/line-api")
+bp = Blueprint("line_standin", __name__, url_prefix="/simulator/line-api")
 
 REPLY_TOKEN_LIFETIME = timedelta(minutes=1)
 MAX_MESSAGES = 5

@@ -18,7 +18,7 @@ from flask import (
 from sqlalchemy import select
 
 from bot.db import get_session
-from bot.simulator import events, standin
+from bot.simulator import events
 from storage.simulator import (
     SimulatorContent,
     SimulatorMessage,
@@ -31,7 +31,6 @@ from storage.simulator import (
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
-bp.register_blueprint(standin.bp)
 
 KINDS = {"text", "image", "location", "postback", "follow", "unfollow"}
 IMAGE_TYPES = {
