@@ -168,14 +168,16 @@ class Worker:
     def _process_event(self, inbox_id: int) -> None:
         with self.sessions() as session:
             payload = mailbox.claimed_payload(session, inbox_id, self.name)
-        if payload is None:
-            return  # no longer ours: another worker took it over
-        event = IncomingEvent.from_dict(payload)
+            if payload is None:
+                return  # no longer ours: another worker took it over
+            event = IncomingEvent.from_dict(payload)
+            reading = residents.reading_ahead(session, event)
         with self.sessions() as session:
             try:
-                # Read a text before locking its row: the first classification in a process
-                # may train the model for seconds, and must not hold the lock meanwhile.
-                reading = residents.read_ahead(event)
+                if reading is not None:
+                    # Before the row lock, outside any transaction: the first classification
+                    # in a process may train the model for seconds.
+                    reading.read()
                 row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
                 if row is None:
                     return

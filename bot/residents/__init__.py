@@ -27,12 +27,12 @@ from bot.residents import (
 )
 from bot.residents import replies as r
 from bot.residents.context import Context
-from bot.residents.reading import Reading, read_ahead
+from bot.residents.reading import Reading, reading_ahead
 from bot.residents.turn import Handler, Turn
 from bot.wording import wording
 from storage import residents
 
-__all__ = ["Reading", "handle_event", "handlers", "read_ahead", "register_handler"]
+__all__ = ["Reading", "handle_event", "handlers", "reading_ahead", "register_handler"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def handle_event(
 ) -> Messages:
     """Handle one event and return up to five LINE message objects (plain JSON) to reply.
 
-    ``reading`` is what the worker already read of a text message (see ``read_ahead``).
+    ``reading`` is what the worker already read of a text message (see ``reading_ahead``).
     """
     if not event.user_id:
         return []  # nobody to answer (e.g. a group event without a user)

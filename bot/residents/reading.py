@@ -1,19 +1,22 @@
 """What a text message says, each part worked out once: the command it is, else its
 classification.
 
-The worker reads a text before it locks the event's inbox row (:func:`read_ahead`): the first
-classification in a process may train the model for seconds and must not hold the lock. The
-conversation and a running survey then share the same reading, so ``command_of`` and the
-classifier run at most once per message.
+The worker reads a consenting resident's text before it locks the event's inbox row
+(:func:`reading_ahead`, then :meth:`Reading.read`): the first classification in a process may
+train the model for seconds and must not hold the lock. The conversation and a running survey
+then share the same reading, so ``command_of`` and the classifier run at most once per message.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
 
+from sqlalchemy.orm import Session
+
 import nlp
 from bot.line.events import IncomingEvent
 from bot.residents.keywords import command_of
+from storage.residents import get_resident
 
 
 class Reading:
@@ -32,15 +35,18 @@ class Reading:
         """What the classifier says about the message."""
         return nlp.classify(self.text)
 
+    def read(self) -> None:
+        """Work out the command now, and the classification unless the message is a command."""
+        if self.command is None:
+            _ = self.prediction
 
-def read_ahead(event: IncomingEvent) -> Reading | None:
-    """Read a text message before its row is locked: its command, else its classification.
 
-    None for anything but a text the bot may answer (photos, places, buttons, standby).
-    """
+def reading_ahead(session: Session, event: IncomingEvent) -> Reading | None:
+    """Return the reading to do before the event's row is locked: a text from a resident who
+    has consented (a stranger's words are never kept, so never classified); else None."""
     if event.type != "message" or event.message_type != "text" or event.standby:
         return None
-    reading = Reading(event.text)
-    if reading.command is None:
-        _ = reading.prediction  # classify now, before the worker takes the row lock
-    return reading
+    resident = get_resident(session, event.user_id or "")
+    if resident is None or resident.consent != "given":
+        return None
+    return Reading(event.text)

@@ -48,3 +48,11 @@ def test_a_command_is_read_once_and_never_classified(line, line_api, calls):
     calls.clear()
     line.send(line_events.text("ติดตามเรื่อง", USER))
     assert calls == ["command_of", "lock"]
+
+
+def test_a_strangers_text_is_never_classified(line, line_api, calls):
+    line.send(line_events.event("follow", USER))
+    calls.clear()
+    line.send(line_events.text("ไฟกิ่งหน้าบ้านดับมาสามวันแล้วค่ะ", USER))
+    assert "ยินยอม" in last_text(line_api)  # the privacy notice again; nothing was kept
+    assert calls == ["lock", "command_of"]
