@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.base import utcnow
 from storage.db import is_sqlite
-from storage.models import InboxEvent, Media, OutboxMessage
+from storage.models import InboxEvent, Media, OutboxMessage, Resident
 
 # What replaces a deleted resident's words in messages already sent to them.
 REDACTED_MESSAGE = {"type": "text", "text": "(ลบตามคำขอของผู้ใช้)"}
@@ -101,16 +101,25 @@ def claim_media(session: Session, worker: str, limit: int = 5) -> list[int]:
     return _claim(session, Media, "downloading", worker, limit)
 
 
-def claimed_payload(session: Session, event_id: int, worker: str) -> dict[str, Any] | None:
-    """Return the payload of an inbox row ``worker`` holds, without locking it (None if not)."""
-    found = session.execute(
-        select(InboxEvent.payload).where(
-            InboxEvent.id == event_id,
-            InboxEvent.status == "processing",
-            InboxEvent.claimed_by == worker,
-        )
-    ).first()
-    return None if found is None else (found.payload or {})
+# Built once: the worker runs it for every event (like the webhook's insert).
+_CLAIMED_PAYLOAD = (
+    select(InboxEvent.payload, Resident.consent)
+    .outerjoin(Resident, Resident.line_user_id == InboxEvent.line_user_id)
+    .where(
+        InboxEvent.id == bindparam("event_id"),
+        InboxEvent.status == "processing",
+        InboxEvent.claimed_by == bindparam("worker"),
+    )
+)
+
+
+def claimed_payload(
+    session: Session, event_id: int, worker: str
+) -> tuple[dict[str, Any], str | None] | None:
+    """Return the payload of an inbox row ``worker`` holds and its sender's consent ("given",
+    "pending", …; None for a stranger), without locking the row (None if it is not held)."""
+    found = session.execute(_CLAIMED_PAYLOAD, {"event_id": event_id, "worker": worker}).first()
+    return None if found is None else (found.payload or {}, found.consent)
 
 
 def load_claimed_inbox(session: Session, event_id: int, worker: str) -> InboxEvent | None:

@@ -167,16 +167,17 @@ class Worker:
 
     def _process_event(self, inbox_id: int) -> None:
         with self.sessions() as session:
-            payload = mailbox.claimed_payload(session, inbox_id, self.name)
-            if payload is None:
+            claimed = mailbox.claimed_payload(session, inbox_id, self.name)
+            if claimed is None:
                 return  # no longer ours: another worker took it over
+            payload, consent = claimed
             event = IncomingEvent.from_dict(payload)
-            reading = residents.reading_ahead(session, event)
-        with self.sessions() as session:
+            reading = residents.reading_ahead(event, consent)
             try:
                 if reading is not None:
-                    # Before the row lock, outside any transaction: the first classification
+                    # Before the row lock, with no transaction open: the first classification
                     # in a process may train the model for seconds.
+                    session.commit()
                     reading.read()
                 row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
                 if row is None:

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from sqlalchemy.orm import Session
-
 import nlp
 from bot.line.events import IncomingEvent
 from bot.residents.keywords import command_of
-from storage.residents import get_resident
 
 
 class Reading:
@@ -41,12 +38,9 @@ class Reading:
             _ = self.prediction
 
 
-def reading_ahead(session: Session, event: IncomingEvent) -> Reading | None:
-    """Return the reading to do before the event's row is locked: a text from a resident who
-    has consented (a stranger's words are never kept, so never classified); else None."""
+def reading_ahead(event: IncomingEvent, consent: str | None) -> Reading | None:
+    """Return the reading to do before the event's row is locked: a text from a resident whose
+    ``consent`` is given (a stranger's words are never kept, so never classified); else None."""
     if event.type != "message" or event.message_type != "text" or event.standby:
         return None
-    resident = get_resident(session, event.user_id or "")
-    if resident is None or resident.consent != "given":
-        return None
-    return Reading(event.text)
+    return Reading(event.text) if consent == "given" else None
