@@ -185,8 +185,14 @@ def _own(turn: Turn, postback: postbacks.Postback) -> Submission | None:
     return submission
 
 
-def _editable(submission: Submission) -> bool:
-    return submission.status not in CLOSED and not submission.label_confirmed
+def _own_editable(turn: Turn, postback: postbacks.Postback) -> Submission | list[Message]:
+    """Return the sender's submission a button names if it may still change, else the refusal."""
+    submission = _own(turn, postback)
+    if submission is None:
+        return _refuse(turn)
+    if submission.status in CLOSED or submission.label_confirmed:
+        return [r.text(turn.say("submission_locked"))]
+    return submission
 
 
 def _refuse(turn: Turn) -> list[Message]:
@@ -199,11 +205,9 @@ def _choices(lines: list[str]) -> str:
 
 def on_fix(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     """ "Not this category": offer the classifier's top 3 and the full list (``a=fix&s=12``)."""
-    submission = _own(turn, postback)
-    if submission is None:
-        return _refuse(turn)
-    if not _editable(submission):
-        return [r.text(turn.say("submission_locked"))]
+    submission = _own_editable(turn, postback)
+    if not isinstance(submission, Submission):
+        return submission  # the refusal
     taxonomy = nlp.taxonomy()
     known = set(taxonomy.strategy_codes)
     codes = [
@@ -224,11 +228,9 @@ def on_fix(turn: Turn, postback: postbacks.Postback) -> list[Message]:
 
 def on_all(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     """Offer every strategy of the plan (``a=all&s=12``)."""
-    submission = _own(turn, postback)
-    if submission is None:
-        return _refuse(turn)
-    if not _editable(submission):
-        return [r.text(turn.say("submission_locked"))]
+    submission = _own_editable(turn, postback)
+    if not isinstance(submission, Submission):
+        return submission  # the refusal
     taxonomy = nlp.taxonomy()
     return _strategies(turn, taxonomy, submission, list(taxonomy.strategy_codes))
 
@@ -257,11 +259,9 @@ def _strategy_buttons(
 
 def on_strategy(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     """Offer the sub-areas of the chosen strategy (``a=str&s=12&c=LPN-S7``)."""
-    submission = _own(turn, postback)
-    if submission is None:
-        return _refuse(turn)
-    if not _editable(submission):
-        return [r.text(turn.say("submission_locked"))]
+    submission = _own_editable(turn, postback)
+    if not isinstance(submission, Submission):
+        return submission  # the refusal
     try:
         strategy = nlp.taxonomy().strategy(postback.params.get("c", ""))
     except KeyError:
@@ -295,11 +295,9 @@ def on_strategy(turn: Turn, postback: postbacks.Postback) -> list[Message]:
 
 def on_category(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     """Set the category the resident chose (``a=cat&s=12&c=LPN-S7.3``, or a strategy code)."""
-    submission = _own(turn, postback)
-    if submission is None:
-        return _refuse(turn)
-    if not _editable(submission):
-        return [r.text(turn.say("submission_locked"))]
+    submission = _own_editable(turn, postback)
+    if not isinstance(submission, Submission):
+        return submission  # the refusal
     code = postback.params.get("c", "")
     taxonomy = nlp.taxonomy()
     if code in taxonomy.strategy_codes:
