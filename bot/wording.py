@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from flask import current_app
+
 from bot.municipality import Municipality, load_municipality
 
 DEFAULTS: dict[str, str] = {
@@ -233,3 +235,8 @@ def wording(municipality: Municipality) -> Wording:
 def default_wording() -> Wording:
     """Return the shipped municipality's wording, for callers without an app's settings."""
     return Wording(load_municipality())
+
+
+def current_wording() -> Wording:
+    """Return the wording of the current app's municipality (in a request or app context)."""
+    return Wording(current_app.extensions["ruamkid"])

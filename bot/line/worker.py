@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -86,9 +86,9 @@ def start_thread(app: Flask) -> threading.Thread:
     return state.thread
 
 
-def wake(app: Flask) -> None:
-    """Tell this process's worker that new rows are waiting."""
-    app.extensions[EXTENSION].wake.set()
+def wake(app: Flask | None = None) -> None:
+    """Tell this process's worker (the current app's by default) that new rows are waiting."""
+    (app or current_app).extensions[EXTENSION].wake.set()
 
 
 def register_job(app: Flask, job: Job) -> None:

@@ -10,16 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -37,7 +28,7 @@ import nlp
 from bot.accounts import audit, can_see, current_staff, role_required
 from bot.db import get_session
 from bot.needs import actions
-from bot.wording import wording
+from bot.wording import current_wording
 from storage import plan as store
 from storage.models import Submission
 
@@ -356,7 +347,7 @@ def _link(
         [s for s in submissions if can_see(user, s)],
         actor=user.actor,
         set_planned=set_planned,
-        say=wording(current_app.extensions["ruamkid"]),
+        say=current_wording(),
     )
 
 

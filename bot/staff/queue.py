@@ -43,7 +43,7 @@ from bot.db import get_session
 from bot.needs import actions
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
 from bot.staff import duplicates, queries
-from bot.wording import Wording, wording
+from bot.wording import current_wording
 from storage.models import Media, Submission, SubmissionEvent
 from storage.staff import User
 
@@ -136,11 +136,6 @@ def _load_visible(submission_id: int) -> Submission:
     if submission is None or not can_see(current_staff(), submission):
         abort(404)
     return submission
-
-
-def _wording() -> Wording:
-    """The municipality's words for the pushes residents get."""
-    return wording(current_app.extensions["ruamkid"])
 
 
 def _note(name: str) -> str:
@@ -373,7 +368,7 @@ def status(submission_id: int) -> Response:
             public_note=public_note,
             internal_note=internal_note,
             duplicate_of=target,
-            say=_wording(),
+            say=current_wording(),
         )
     except ValueError as exc:
         flash(str(exc), "error")
@@ -411,7 +406,7 @@ def merge(submission_id: int) -> Response:
             actor=user.actor,
             public_note=_note("public_note"),
             internal_note=_note("internal_note"),
-            say=_wording(),
+            say=current_wording(),
         )
     except ValueError as exc:
         flash(str(exc), "error")
@@ -433,7 +428,7 @@ def _bulk_status(session: Session, rows: list[Submission], form: Any, user: Staf
     if error:
         raise ValueError(error)
     changed = 0
-    say = _wording()
+    say = current_wording()
     for submission in rows:
         event = actions.change_status(
             session,

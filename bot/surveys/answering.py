@@ -171,14 +171,8 @@ def _on_postback(context: Context, resident: Resident, data: str) -> Messages:
         return _ask(context, resident, survey, recipient, question, editing=True)
     if postback.action == "skip":
         if question.required:
-            return _ask(
-                context,
-                resident,
-                survey,
-                recipient,
-                question,
-                note=_say(context)("survey_required"),
-            )
+            note = _say(context)("survey_required")
+            return _ask(context, resident, survey, recipient, question, note=note)
         _record(session, recipient, question, context, skipped=True)
         return _advance(context, resident, survey, recipient)
     if postback.rating is not None:
@@ -199,14 +193,8 @@ def _on_postback(context: Context, resident: Resident, data: str) -> Messages:
             return [m.refusal_message(_say(context))]
         ticks = _ticks(context.session, resident, recipient, question)
         if not ticks and question.required:
-            return _ask(
-                context,
-                resident,
-                survey,
-                recipient,
-                question,
-                note=_say(context)("survey_choose_at_least_one"),
-            )
+            note = _say(context)("survey_choose_at_least_one")
+            return _ask(context, resident, survey, recipient, question, note=note)
         _record(session, recipient, question, context, option_ids=ticks, skipped=not ticks)
         return _advance(context, resident, survey, recipient)
     return [m.refusal_message(_say(context))]

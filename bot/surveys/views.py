@@ -10,17 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, time, timedelta
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -30,7 +20,7 @@ from bot.line import worker
 from bot.line.api import line_api
 from bot.surveys import messages, results, sending
 from bot.thai import BANGKOK, parse_thai_date, thai_date
-from bot.wording import Wording, wording
+from bot.wording import current_wording
 from storage.base import utcnow
 from storage.models import Community
 from storage.surveys import (
@@ -64,11 +54,6 @@ class FormError(ValueError):
 
 
 # --- permissions ------------------------------------------------------------------------------
-
-
-def _wording() -> Wording:
-    """The municipality's words for what residents read."""
-    return wording(current_app.extensions["ruamkid"])
 
 
 def _leader_community(user: StaffUser) -> int | None:
@@ -377,7 +362,7 @@ def _renumber(survey: Survey) -> None:
 def preview(survey_id: int) -> str:
     """Show the messages as a resident will see them in LINE."""
     survey = _survey_or_404(survey_id)
-    steps = [[message] for message in messages.preview(survey, _wording())]
+    steps = [[message] for message in messages.preview(survey, current_wording())]
     return render_template("surveys/preview.html", survey=survey, steps=steps)
 
 
@@ -425,7 +410,7 @@ def send(survey_id: int) -> WerkzeugResponse:
     try:
         if survey.closes_at is not None and survey.closes_at <= utcnow():
             raise sending.SurveySendError("เวลาปิดรับคำตอบผ่านไปแล้ว กรุณาตั้งเวลาปิดใหม่ก่อนส่งค่ะ")
-        result = sending.queue_survey(session, survey, api.quota, say=_wording())
+        result = sending.queue_survey(session, survey, api.quota, say=current_wording())
     except sending.SurveySendError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -434,7 +419,7 @@ def send(survey_id: int) -> WerkzeugResponse:
         api.close()
     audit("survey.send", "survey", survey.id, recipients=result.recipients, chunks=result.chunks)
     session.commit()
-    worker.wake(current_app._get_current_object())
+    worker.wake()
     flash(
         f"กำลังส่งแบบสำรวจถึงผู้รับ {result.recipients:,} คน (ใช้โควตา {result.cost:,} ข้อความ)",
         "success",
