@@ -270,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
 
     from bot import create_app
-    from bot.dashboard import queries
     from bot.db import session_factory
     from bot.setup import prepare_database
+    from bot.staff import queries
     from storage.models import Submission
 
     instance = tempfile.mkdtemp(prefix="ruamkid-bench-")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
 
-from bot.line_api import Quota
-from bot.settings import load_municipality
+from bot.line.api import Quota
+from bot.municipality import load_municipality
 from bot.setup import seed_communities
 from bot.surveys.sending import queue_survey
 from storage.base import utcnow

@@ -14,17 +14,23 @@ __all__ = ["create_app"]
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     import nlp
-    from bot import config as settings_config
-    from bot import dashboard, db, line_api, webhook, worker
-    from bot.settings import load_municipality
+    from bot import config as app_config
+    from bot import db, simulator, staff, surveys, thai
+    from bot.line import api as line_api
+    from bot.line import webhook, worker
+    from bot.municipality import load_municipality
+    from bot.simulator import standin
+    from bot.staff import admin, auth, overview, plan, queue
+    from bot.staff.exports import views as exports
+    from bot.surveys import views as survey_pages
 
     app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
     if config and config.get("INSTANCE_PATH"):
         app.instance_path = config["INSTANCE_PATH"]
-    app.config.update(settings_config.defaults(app.instance_path))
-    app.config.update(settings_config.from_environment())
+    app.config.update(app_config.defaults(app.instance_path))
+    app.config.update(app_config.from_environment())
     app.config.update(config or {})
-    settings_config.finalize(app.config, app.instance_path)
+    app_config.finalize(app.config, app.instance_path)
     _configure_logging()
 
     app.extensions["ruamkid"] = load_municipality(app.config["RUAMKID_SETTINGS"])
@@ -39,14 +45,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     db.init_app(app)
     line_api.init_app(app)
+    worker.init_app(app)
+    thai.init_app(app)
+    staff.init_app(app)
+    surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
+
+    # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
+    staff.csrf.exempt(webhook.bp)  # LINE signs its requests; it cannot send a CSRF token
     if app.config["SIMULATOR"]:
         # Only without a LINE channel, never in production (bot.config refuses that).
-        from bot import simulator
-
         app.register_blueprint(simulator.bp)
-    dashboard.init_app(app)
-    worker.init_app(app)
+        app.register_blueprint(standin.bp)  # the LINE API stand-in the bot calls
+        staff.csrf.exempt(simulator.bp)  # it signs its events as LINE does
+        staff.csrf.exempt(standin.bp)  # the SDK's requests carry no CSRF token
+    for blueprint in (
+        auth.bp,
+        queue.bp,
+        admin.bp,
+        plan.bp,
+        exports.bp,
+        overview.bp,
+        survey_pages.bp,
+    ):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", "root", staff.home)
     return app
 
 

@@ -54,7 +54,7 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def worker_command(once: bool) -> None:
     """Process stored webhook events, download photos and send the outbox."""
-    from bot.worker import Worker
+    from bot.line.worker import Worker
 
     worker = Worker(current_app._get_current_object())
     if once:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import session_factory
-from bot.settings import Municipality
+from bot.municipality import Municipality
 from storage.migrate import upgrade
 from storage.models import Community
 

@@ -1,4 +1,5 @@
-"""Every Thai sentence the bot sends a resident, overridable from the settings file.
+"""Every Thai sentence the bot sends a resident, overridable from the settings file: the
+conversation, the pushes when a need's status changes, and surveys.
 
 The municipality speaks with one polite voice (ค่ะ). Sentences are short for elderly readers.
 A deployment changes any sentence in its settings file's ``[messages]`` table, keeping the
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from bot.settings import Municipality
+from flask import current_app
 
-# Thailand keeps no daylight saving time: a fixed offset needs no tz database.
-
+from bot.municipality import Municipality, load_municipality
 
 DEFAULTS: dict[str, str] = {
     # --- follow and consent -------------------------------------------------------------
@@ -141,6 +142,47 @@ DEFAULTS: dict[str, str] = {
     ),
     "unsupported_event": "ขอบคุณที่ติดต่อ{municipality}ค่ะ",
     "stale_button": "ขออภัยค่ะ ปุ่มนี้ใช้ไม่ได้แล้ว กรุณาลองใหม่อีกครั้งค่ะ",
+    # --- a need's status changed (pushed; staff's internal notes never appear) ----------
+    "status_changed": "เรื่องเลขที่ {tracking_no} ของท่าน\nสถานะล่าสุด: {status}",
+    "status_duplicate": (
+        "เรื่องนี้มีผู้แจ้งไว้แล้ว จึงรวมไว้กับเรื่องเลขที่ {merged_into} และจะแจ้งความคืบหน้าให้ทราบต่อไปค่ะ"
+    ),
+    "status_out_of_scope": "เรื่องนี้อยู่ในความรับผิดชอบของ {agency} ซึ่งเทศบาลได้ประสานต่อให้แล้วค่ะ",
+    "status_rejected": "เหตุผล: {reason}",
+    "status_done": "ขอบคุณที่ร่วมแจ้งเรื่องเพื่อพัฒนาชุมชนของเราค่ะ",
+    "status_public_note": "หมายเหตุจากเจ้าหน้าที่: {note}",
+    "status_footer": 'พิมพ์ "ติดตามเรื่อง" เพื่อดูเรื่องทั้งหมดของท่าน',
+    # --- surveys ------------------------------------------------------------------------
+    "survey_invitation": "แบบสำรวจความคิดเห็น",
+    "survey_title": "แบบสำรวจ: {title}",
+    "survey_question_count": "มีทั้งหมด {count} ข้อ",
+    "survey_open_until": "ตอบได้ถึง {date} น.",
+    "survey_start_button": "เริ่มทำแบบสำรวจ",
+    "survey_done_button": "เสร็จ",
+    "survey_skip_button": "ข้ามข้อนี้",
+    "survey_edit_button": "แก้ไขข้อ {number}",
+    "survey_question": "ข้อ {number}/{count}: {question}",
+    "survey_single_hint": "แตะเลือกคำตอบจากปุ่มด้านล่างค่ะ",
+    "survey_multiple_hint": 'เลือกได้หลายคำตอบ แตะซ้ำเพื่อยกเลิก แล้วกด "เสร็จ" ค่ะ',
+    "survey_chosen": "เลือกแล้ว: {choices}",
+    "survey_rating_hint": "ให้คะแนน 1–5 ดาว (5 = ดีมาก) ค่ะ",
+    "survey_rating_chosen": "{score} ดาว",
+    "survey_text_hint": "พิมพ์คำตอบส่งมาในแชตนี้ได้เลยค่ะ",
+    "survey_previous_answer": "คำตอบเดิมของท่าน: {answer}",
+    "survey_not_answered": "ยังไม่ได้ตอบ",
+    "survey_skipped": "ข้าม",
+    "survey_answer_deleted": "(ลบแล้ว)",
+    "survey_required": "ข้อนี้จำเป็นต้องตอบค่ะ",
+    "survey_choose_at_least_one": 'กรุณาเลือกอย่างน้อย 1 คำตอบ แล้วกด "เสร็จ" ค่ะ',
+    "survey_all_answered": "ท่านตอบแบบสำรวจนี้ครบแล้วค่ะ แก้ไขคำตอบได้จากปุ่มด้านล่าง",
+    "survey_resumed": "ทำแบบสำรวจต่อจากข้อที่ค้างไว้ค่ะ",
+    "survey_thanks": "ขอบคุณที่ร่วมตอบแบบสำรวจค่ะ 🙏",
+    "survey_summary": "สรุปคำตอบของท่าน: {title}",
+    "survey_editable_until": "แก้ไขคำตอบได้จนถึง {date} น. ค่ะ",
+    "survey_editable_while_open": "แก้ไขคำตอบได้จนกว่าแบบสำรวจจะปิดค่ะ",
+    "survey_closed": ('ขออภัยค่ะ แบบสำรวจ "{title}" ปิดรับคำตอบแล้ว ขอบคุณที่สนใจร่วมแสดงความคิดเห็นค่ะ'),
+    "survey_refused": ('ขออภัยค่ะ ปุ่มนี้ใช้ไม่ได้แล้ว หากต้องการทำแบบสำรวจต่อ พิมพ์ "แบบสำรวจ" ได้เลยค่ะ'),
+    "survey_choose": "ขณะนี้มีแบบสำรวจที่รอคำตอบจากท่าน {count} ชุด เลือกชุดที่ต้องการได้เลยค่ะ",
 }
 
 
@@ -187,3 +229,14 @@ def fill(template: str, values: Mapping[str, Any]) -> str:
 def wording(municipality: Municipality) -> Wording:
     """Return the wording of ``municipality``."""
     return Wording(municipality)
+
+
+@cache
+def default_wording() -> Wording:
+    """Return the shipped municipality's wording, for callers without an app's settings."""
+    return Wording(load_municipality())
+
+
+def current_wording() -> Wording:
+    """Return the wording of the current app's municipality (in a request or app context)."""
+    return Wording(current_app.extensions["ruamkid"])

@@ -191,7 +191,7 @@ class InboxEvent(Base):
     webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
     event_type: Mapped[str] = mapped_column(String(32))
     line_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # The event as plain values (bot.events.IncomingEvent); cleared once processed.
+    # The event as plain values (bot.line.events.IncomingEvent); cleared once processed.
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(16), default="active")
     is_redelivery: Mapped[bool] = mapped_column(Boolean, default=False)

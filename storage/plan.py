@@ -1,5 +1,5 @@
 """The local development plan's projects (ผ.02 fields), their budgets per plan year, and the
-residents' needs linked to them.
+residents' needs linked to them (linking a need is ``bot.needs.actions``).
 
 Budgets are ``Numeric(14, 2)`` baht, read and written as ``Decimal`` (never float).
 """
@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from storage.base import Base, utcnow
-from storage.models import Community, Submission, SubmissionEvent
+from storage.models import Community, Submission
 
 # Where a project comes from: the municipality's own capacity (ผ.02), a community plan (ผ.02/1),
 # or beyond its capacity / another agency (ผ.02/2).
@@ -345,54 +345,13 @@ def editions_in_use(session: Session) -> list[str]:
     return sorted(keys, key=lambda k: (order[parse_edition(k)[0]], parse_edition(k)[1]))
 
 
-def link_need(
-    session: Session, project: Project, submission: Submission, *, actor: str
-) -> ProjectNeed | None:
-    """Link a submission to a project and note it in the submission's history.
-
-    Returns None when they were already linked (nothing is recorded twice).
-    """
-    existing = session.scalars(
+def find_link(session: Session, project_id: int, submission_id: int) -> ProjectNeed | None:
+    """Return the link between a project and a submission, or None."""
+    return session.scalars(
         select(ProjectNeed).where(
-            ProjectNeed.project_id == project.id, ProjectNeed.submission_id == submission.id
+            ProjectNeed.project_id == project_id, ProjectNeed.submission_id == submission_id
         )
     ).one_or_none()
-    if existing is not None:
-        return None
-    link = ProjectNeed(project=project, submission_id=submission.id, linked_by=actor)
-    session.add(link)
-    session.add(
-        SubmissionEvent(
-            submission=submission,
-            actor=actor,
-            action="link_project",
-            detail={"project_id": project.id, "project": project.name},
-        )
-    )
-    session.flush()
-    return link
-
-
-def unlink_need(session: Session, project: Project, submission: Submission, *, actor: str) -> bool:
-    """Remove a submission's link to a project; return False when there was none."""
-    link = session.scalars(
-        select(ProjectNeed).where(
-            ProjectNeed.project_id == project.id, ProjectNeed.submission_id == submission.id
-        )
-    ).one_or_none()
-    if link is None:
-        return False
-    session.delete(link)
-    session.add(
-        SubmissionEvent(
-            submission=submission,
-            actor=actor,
-            action="unlink_project",
-            detail={"project_id": project.id, "project": project.name},
-        )
-    )
-    session.flush()
-    return True
 
 
 def projects_of(session: Session, submission_id: int) -> list[Project]:

@@ -1,36 +1,20 @@
-"""Residents: find or create by LINE user id, consent, community, what is kept, deletion.
+"""Residents: find or create by LINE user id, consent, community, conversation state, what is
+kept. (Erasing a resident is ``bot.needs.erasure``.)
 
 Repository functions: they take a session and never commit; the caller does.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.base import utcnow
-from storage.models import (
-    Community,
-    InboxEvent,
-    Media,
-    OutboxMessage,
-    Resident,
-    Submission,
-    TrainingLabel,
-)
-from storage.surveys import forget_resident as forget_survey_answers
-
-logger = logging.getLogger(__name__)
-
-# What replaces a deleted resident's words in messages already sent to them.
-REDACTED_MESSAGE = {"type": "text", "text": "(ลบตามคำขอของผู้ใช้)"}
+from storage.models import Community, Media, Resident, Submission
 
 
 def get_resident(session: Session, line_user_id: str) -> Resident | None:
@@ -144,157 +128,3 @@ def data_summary(session: Session, resident: Resident) -> DataSummary:
         locations=locations,
         consented_at=resident.consented_at,
     )
-
-
-@dataclass(frozen=True)
-class DeletionReport:
-    """How much was erased for one resident (counts only)."""
-
-    submissions: int
-    photos: int
-    files: int
-
-
-def delete_personal_data(
-    session: Session, resident: Resident, media_dir: str | Path, now: datetime | None = None
-) -> DeletionReport:
-    """Erase a resident: their row, their submissions' words, photos and places.
-
-    Submissions stay as anonymous counts (category, community, status, dates). Photo files
-    are removed from ``media_dir``; messages already sent to the resident and webhook events
-    not yet processed lose their content. The caller commits. Files go at once: should the
-    transaction roll back, the retry finds them already gone, which errs on privacy's side.
-    """
-    now = now or utcnow()
-    line_user_id = resident.line_user_id
-    submissions = list(
-        session.scalars(select(Submission).where(Submission.resident_id == resident.id))
-    )
-    submission_ids = [s.id for s in submissions]
-    photos = files = 0
-    root = Path(media_dir).resolve()
-    for submission in submissions:
-        removed_photos, removed_files = _redact(submission, root, now)
-        photos += removed_photos
-        files += removed_files
-        submission.resident_id = None
-        submission.resident = None
-    _forget_label_texts(session, submission_ids)
-    forget_survey_answers(session, resident.id)  # free-text answers go, choices stay
-    _forget_line_traffic(session, line_user_id, now)
-    session.delete(resident)
-    session.flush()
-    logger.info(
-        "resident %d deleted: %d submissions redacted, %d photos",
-        resident.id,
-        len(submissions),
-        photos,
-    )
-    return DeletionReport(submissions=len(submissions), photos=photos, files=files)
-
-
-def redact_older_than(
-    session: Session, cutoff: datetime, media_dir: str | Path, now: datetime | None = None
-) -> int:
-    """Erase the words, photos and places of submissions sent before ``cutoff``.
-
-    The retention rule of the privacy notice: what stays is the anonymous count (category,
-    community, status, dates). Returns how many submissions were redacted; the caller commits.
-    """
-    now = now or utcnow()
-    root = Path(media_dir).resolve()
-    old = list(
-        session.scalars(
-            select(Submission).where(
-                Submission.created_at < cutoff, Submission.redacted_at.is_(None)
-            )
-        )
-    )
-    for submission in old:
-        _redact(submission, root, now)
-    _forget_label_texts(session, [s.id for s in old])
-    session.flush()
-    return len(old)
-
-
-def _redact(submission: Submission, root: Path, now: datetime) -> tuple[int, int]:
-    """Drop a submission's text, embedding, place and photos; return (photos, files removed)."""
-    photos = files = 0
-    for media in submission.media:
-        photos += 1
-        if media.path and _remove_file(root, media.path):
-            files += 1
-    submission.media.clear()  # delete-orphan removes the rows
-    submission.text = None
-    submission.embedding = None
-    submission.latitude = None
-    submission.longitude = None
-    submission.address = None
-    submission.redacted_at = now
-    return photos, files
-
-
-def _forget_label_texts(session: Session, submission_ids: list[int]) -> None:
-    if submission_ids:
-        session.execute(
-            update(TrainingLabel)
-            .where(TrainingLabel.submission_id.in_(submission_ids))
-            .values(text=None)
-        )
-
-
-def _remove_file(root: Path, relative: str) -> bool:
-    """Remove a stored photo; never anything outside ``root``."""
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root):
-        logger.warning("media path outside MEDIA_DIR refused")
-        return False
-    try:
-        target.unlink()
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _forget_line_traffic(session: Session, line_user_id: str, now: datetime) -> None:
-    """Drop the resident's unprocessed webhook events and the content of messages to them."""
-    session.execute(
-        update(InboxEvent)
-        .where(
-            InboxEvent.line_user_id == line_user_id,
-            InboxEvent.status.in_(("pending", "failed")),
-        )
-        .values(payload=None, status="skipped", processed_at=now, error=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.line_user_id == line_user_id)
-        .values(line_user_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    # ``to`` is JSON: a push's recipient is stored as a JSON string on both databases.
-    addressed = cast(OutboxMessage.to, Text) == json.dumps(line_user_id)
-    session.execute(
-        update(OutboxMessage)
-        .where(addressed, OutboxMessage.kind == "push", OutboxMessage.status == "pending")
-        .values(status="skipped", last_error="ผู้ใช้ขอลบข้อมูล (personal data deleted)")
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(OutboxMessage)
-        .where(addressed, OutboxMessage.kind == "push", OutboxMessage.status != "sending")
-        .values(messages=[REDACTED_MESSAGE], to="deleted")
-        .execution_options(synchronize_session=False)
-    )
-    # Survey multicasts list many residents: take only this one out (a row being sent right now
-    # keeps its list until it is done, so its retry stays the same request).
-    listed = cast(OutboxMessage.to, Text).contains(json.dumps(line_user_id))
-    for row in session.scalars(
-        select(OutboxMessage).where(
-            listed, OutboxMessage.kind == "multicast", OutboxMessage.status != "sending"
-        )
-    ):
-        row.to = [user for user in row.to if user != line_user_id]
-        if not row.to and row.status == "pending":
-            row.status = "skipped"

@@ -1,6 +1,6 @@
 """Staff accounts, their login attempts and the audit log of staff actions.
 
-Passwords are hashed with Argon2id (argon2-cffi). The web layer (``bot.dashboard``) wraps
+Passwords are hashed with Argon2id (argon2-cffi). The web layer (``bot.staff``) wraps
 :class:`User` for Flask-Login; this module knows nothing of Flask. Repository functions take a
 session and never commit: the caller does.
 """

@@ -24,7 +24,7 @@ from werkzeug import Request, Response
 
 from bot import create_app
 from bot.db import dispose, session_factory
-from bot.worker import Worker
+from bot.line.worker import Worker
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.schema import metadata

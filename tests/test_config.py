@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot import create_app
 from bot.config import ConfigError
 from bot.db import dispose, session_factory
-from bot.settings import load_municipality
+from bot.municipality import load_municipality
 from bot.setup import prepare_database
 from storage.models import Community
 

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from bot import richmenu
+from bot.line import richmenu
 
 SIZES = {"large": (2500, 843), "small": (1200, 405)}
 
@@ -39,7 +39,7 @@ def setup_richmenu_command(output: Path | None, size: str) -> None:
         output.write_bytes(richmenu.draw_image(width, height))
         click.echo(f"วาดภาพเมนูแล้ว: {output} ({width}×{height})")
         return
-    from bot.line_api import LineError, line_api
+    from bot.line.api import LineError, line_api
 
     api = line_api(current_app)
     try:

@@ -9,8 +9,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bot.db import get_session
+from bot.needs.erasure import erase_older_than
 from storage.base import utcnow
-from storage.residents import redact_older_than
 
 
 @click.group("privacy")
@@ -29,6 +29,6 @@ def purge_command() -> None:
     years = current_app.extensions["ruamkid"].retention_years
     cutoff = utcnow() - timedelta(days=round(365.25 * years))
     session = get_session()
-    count = redact_older_than(session, cutoff, current_app.config["MEDIA_DIR"])
+    count = erase_older_than(session, cutoff, current_app.config["MEDIA_DIR"])
     session.commit()
     click.echo(f"ลบข้อความ รูปภาพ และตำแหน่งของเรื่องที่เก่ากว่า {years} ปีแล้ว {count} เรื่อง")

@@ -1,7 +1,7 @@
 """Try Ruamkid without LINE: a LINE-like chat page and a LINE Messaging API stand-in.
 
-Registered by ``create_app`` only in simulator mode (no ``LINE_CHANNEL_SECRET``; never in
-production). Everything goes through the production path:
+``views.bp`` and ``standin.bp`` are registered by ``create_app`` only in simulator mode (no
+``LINE_CHANNEL_SECRET``; never in production). Everything goes through the production path:
 
 - ``GET /simulator`` is the chat page (Thai). Acting as one of several pretend residents, it
   asks ``POST /simulator/send`` to build an event shaped like LINE's webhook (text, image,

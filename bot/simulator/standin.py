@@ -1,6 +1,6 @@
 """The LINE Messaging API stand-in built into the simulator, under ``/simulator/line-api``.
 
-In simulator mode ``LINE_API_HOST`` points here, so the bot's real code (``bot.line_api`` and
+In simulator mode ``LINE_API_HOST`` points here, so the bot's real code (``bot.line.api`` and
 line-bot-sdk) sends real HTTP requests, and this blueprint answers the way LINE does
 (``messaging-api.yml``): bearer token checked, request bodies checked for LINE's main limits,
 reply tokens usable once and for a minute, retry keys answered 409 when repeated. What the bot
@@ -35,7 +35,7 @@ from storage.simulator import (
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("line_api", __name__, url_prefix="/line-api")
+bp = Blueprint("line_standin", __name__, url_prefix="/simulator/line-api")
 
 REPLY_TOKEN_LIFETIME = timedelta(minutes=1)
 MAX_MESSAGES = 5

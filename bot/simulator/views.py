@@ -18,7 +18,7 @@ from flask import (
 from sqlalchemy import select
 
 from bot.db import get_session
-from bot.simulator import events, standin
+from bot.simulator import events
 from storage.simulator import (
     SimulatorContent,
     SimulatorMessage,
@@ -31,7 +31,6 @@ from storage.simulator import (
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
-bp.register_blueprint(standin.bp)
 
 KINDS = {"text", "image", "location", "postback", "follow", "unfollow"}
 IMAGE_TYPES = {
@@ -45,18 +44,6 @@ MAX_TEXT = 5000
 # Lamphun municipality's office, the location form's default.
 DEFAULT_LOCATION = {"latitude": 18.5776, "longitude": 99.0087}
 RESIDENT_NAMES = ("สมชาย", "สมหญิง", "บุญมี", "คำแปง", "ศรีนวล", "อินทร์แก้ว", "จันทร์ดี")
-
-
-@bp.record_once
-def _exempt_from_csrf(state) -> None:
-    """Keep a CSRF guard (added later by the dashboard) off the API stand-in's SDK requests."""
-    app = state.app
-
-    @app.before_request
-    def _exempt_stand_in() -> None:
-        csrf = app.extensions.get("csrf")
-        if csrf is not None:
-            csrf.exempt(standin.bp)
 
 
 def _user_id(value: Any) -> str:

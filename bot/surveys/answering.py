@@ -1,9 +1,10 @@
 """A resident answering a survey in LINE: plain functions from an event to the replies.
 
-``try_handle`` is called first by the conversation. It returns None when the event is not for a
-survey, so a new need typed while a survey waits for buttons is still handled as a need and the
-survey keeps its place (the recipient's first unanswered question). Only a free-text question
-takes the next text message, and only for a while after it was asked.
+``try_handle`` takes a consenting resident's turn before the conversation (registered by
+``bot.surveys.init_app``). It returns None when the event is not for a survey, so a new need
+typed while a survey waits for buttons is still handled as a need and the survey keeps its
+place (the recipient's first unanswered question). Only a free-text question takes the next
+text message, and only for a while after it was asked.
 
 Postback data is compact (``sv=12&q=3&o=2``) and only ever acts on the sender's own recipient
 row; anything that does not match a survey the sender received, a question of that survey or an
@@ -18,11 +19,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.context import Context
-from bot.conversation import keywords
-from bot.events import IncomingEvent
+from bot.residents.context import Context
+from bot.residents.reading import Reading
+from bot.residents.turn import Turn
 from bot.surveys import messages as m
 from bot.surveys.submissions import file_survey_submission
+from bot.wording import Wording, wording
 from storage.models import Resident
 from storage.surveys import (
     Survey,
@@ -45,26 +47,31 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 Messages = list[dict[str, Any]]
 
 
-def try_handle(
-    context: Context, resident: Resident | None, event: IncomingEvent
-) -> Messages | None:
-    """Handle a survey postback, "แบบสำรวจ", or a free-text answer; None if not for a survey."""
+def try_handle(turn: Turn) -> Messages | None:
+    """Handle a survey postback, "แบบสำรวจ", or a free-text answer; None if not for a survey.
+
+    Registered with the conversation (``bot.surveys.init_app``), which calls it first.
+    """
+    context, resident, event = turn.context, turn.resident, turn.event
     if event.type == "postback" and m.is_survey_postback(event.postback_data):
-        if resident is None or resident.consent != "given":
-            return [m.refusal_message()]
+        if resident.consent != "given":
+            return [m.refusal_message(_say(context))]
         return _on_postback(context, resident, event.postback_data or "")
-    if event.type != "message" or event.message_type != "text" or resident is None:
+    if event.type != "message" or event.message_type != "text" or turn.reading is None:
         return None
     if resident.consent != "given":
         return None
     # The conversation's command words ("แบบสำรวจ" from the rich menu, "ติดตามเรื่อง", …)
     # are never a free-text answer; only "แบบสำรวจ" is ours.
-    command = keywords.command_of(event.text)
-    if command == "survey":
+    if turn.command == "survey":
         return _resume(context, resident)
-    if command is not None:
+    if turn.command is not None:
         return None
-    return _on_text(context, resident, _clean(event.text), event.text or "")
+    return _on_text(context, resident, turn.reading)
+
+
+def _say(context: Context) -> Wording:
+    return wording(context.municipality)
 
 
 def _clean(text: str | None) -> str:
@@ -106,14 +113,15 @@ def _resume(context: Context, resident: Resident) -> Messages | None:
     survey = next((s for s in surveys if current is not None and s.id == current["id"]), None)
     if survey is None:
         if len(surveys) > 1:
-            return [m.choose_survey_message(surveys)]
+            return [m.choose_survey_message(surveys, _say(context))]
         survey = surveys[0]
     recipient = get_recipient(context.session, survey.id, resident.id)
     assert recipient is not None  # open_surveys_for joins on the recipient
     return _continue(context, resident, survey, recipient, resumed=True)
 
 
-def _on_text(context: Context, resident: Resident, text: str, raw: str) -> Messages | None:
+def _on_text(context: Context, resident: Resident, reading: Reading) -> Messages | None:
+    text, raw = _clean(reading.text), reading.text
     current = _state(resident)
     if current is None or not isinstance(current.get("q"), int):
         return None
@@ -134,7 +142,7 @@ def _on_text(context: Context, resident: Resident, text: str, raw: str) -> Messa
     if asked is None or context.now - asked > TEXT_ANSWER_WINDOW:
         return None
     answer = _record(session, recipient, question, context, text=raw.strip())
-    file_survey_submission(context, resident, survey, answer)
+    file_survey_submission(context, resident, survey, answer, reading.prediction)
     return _advance(context, resident, survey, recipient)
 
 
@@ -142,7 +150,7 @@ def _on_postback(context: Context, resident: Resident, data: str) -> Messages:
     postback = m.parse_postback(data)
     if postback is None:
         logger.info("resident %d: malformed survey postback", resident.id)
-        return [m.refusal_message()]
+        return [m.refusal_message(_say(context))]
     session = context.session
     survey = session.get(Survey, postback.survey_id)
     recipient = get_recipient(session, survey.id, resident.id) if survey is not None else None
@@ -150,51 +158,46 @@ def _on_postback(context: Context, resident: Resident, data: str) -> Messages:
         logger.info(
             "resident %d: postback for survey %d not sent to them", resident.id, postback.survey_id
         )
-        return [m.refusal_message()]
+        return [m.refusal_message(_say(context))]
     if not survey.is_open(context.now):
         _clear_state_for(resident, survey.id)
-        return [m.closed_message(survey)]
+        return [m.closed_message(survey, _say(context))]
     if postback.action == "start":
         return _continue(context, resident, survey, recipient, resumed=False)
     question = _question(survey, postback.question_id)
     if question is None:
-        return [m.refusal_message()]
+        return [m.refusal_message(_say(context))]
     if postback.action == "edit":
         return _ask(context, resident, survey, recipient, question, editing=True)
     if postback.action == "skip":
         if question.required:
-            return _ask(context, resident, survey, recipient, question, note="ข้อนี้จำเป็นต้องตอบค่ะ")
+            note = _say(context)("survey_required")
+            return _ask(context, resident, survey, recipient, question, note=note)
         _record(session, recipient, question, context, skipped=True)
         return _advance(context, resident, survey, recipient)
     if postback.rating is not None:
         if question.type != "rating" or not 1 <= postback.rating <= 5:
-            return [m.refusal_message()]
+            return [m.refusal_message(_say(context))]
         _record(session, recipient, question, context, rating=postback.rating)
         return _advance(context, resident, survey, recipient)
     if postback.option_id is not None:
         option_ids = {o.id for o in question.options}
         if question.type not in {"single", "multiple"} or postback.option_id not in option_ids:
-            return [m.refusal_message()]
+            return [m.refusal_message(_say(context))]
         if question.type == "single":
             _record(session, recipient, question, context, option_ids=[postback.option_id])
             return _advance(context, resident, survey, recipient)
         return _toggle(context, resident, survey, recipient, question, postback.option_id)
     if postback.action == "done":
         if question.type != "multiple":
-            return [m.refusal_message()]
+            return [m.refusal_message(_say(context))]
         ticks = _ticks(context.session, resident, recipient, question)
         if not ticks and question.required:
-            return _ask(
-                context,
-                resident,
-                survey,
-                recipient,
-                question,
-                note='กรุณาเลือกอย่างน้อย 1 คำตอบ แล้วกด "เสร็จ" ค่ะ',
-            )
+            note = _say(context)("survey_choose_at_least_one")
+            return _ask(context, resident, survey, recipient, question, note=note)
         _record(session, recipient, question, context, option_ids=ticks, skipped=not ticks)
         return _advance(context, resident, survey, recipient)
-    return [m.refusal_message()]
+    return [m.refusal_message(_say(context))]
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -238,7 +241,7 @@ def _toggle(
     _set_state(resident, {"id": survey.id, "q": question.id, "ticks": ordered})
     recipient.current_question_id = question.id
     _touch(recipient, context)
-    return [m.question_message(survey, question, ticks=ordered)]
+    return [m.question_message(survey, question, ticks=ordered, say=_say(context))]
 
 
 def _ask(
@@ -270,7 +273,11 @@ def _ask(
     _set_state(resident, value)
     recipient.current_question_id = question.id
     _touch(recipient, context)
-    return [m.question_message(survey, question, ticks=ticks, previous=previous, note=note)]
+    return [
+        m.question_message(
+            survey, question, ticks=ticks, previous=previous, note=note, say=_say(context)
+        )
+    ]
 
 
 def _continue(
@@ -285,9 +292,10 @@ def _continue(
     pending = [q for q in survey.questions if q.id not in answers]
     if not pending:
         _set_state(resident, None)
-        note = m.text_message("ท่านตอบแบบสำรวจนี้ครบแล้วค่ะ แก้ไขคำตอบได้จากปุ่มด้านล่าง")
-        return [note, m.summary_message(survey, answers, thanks=False)]
-    note = "ทำแบบสำรวจต่อจากข้อที่ค้างไว้ค่ะ" if resumed and answers else None
+        say = _say(context)
+        note = m.text_message(say("survey_all_answered"))
+        return [note, m.summary_message(survey, answers, thanks=False, say=say)]
+    note = _say(context)("survey_resumed") if resumed and answers else None
     return _ask(context, resident, survey, recipient, pending[0], note=note)
 
 
@@ -303,7 +311,7 @@ def _advance(
     recipient.current_question_id = None
     recipient.status = "completed"
     recipient.completed_at = recipient.completed_at or context.now
-    return [m.summary_message(survey, answers, thanks=True)]
+    return [m.summary_message(survey, answers, thanks=True, say=_say(context))]
 
 
 def _record(

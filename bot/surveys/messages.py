@@ -1,7 +1,8 @@
 """LINE messages of a survey (plain JSON) and the compact postback data its buttons carry.
 
 The same builders serve the resident's chat and the dashboard's preview, so the preview shows
-exactly what will be sent.
+exactly what will be sent. Their sentences are in ``bot/wording.py`` (``survey_*``); ``say`` is
+the municipality's wording, the shipped one when None.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dashboard.formatting import thai_date
+from bot.thai import thai_date
+from bot.wording import Wording, default_wording
 from storage.surveys import MAX_LABEL, Survey, SurveyAnswer, SurveyQuestion
 
 # LINE limits postback data to 300 characters; ours stay far below.
 MAX_POSTBACK = 300
-START_LABEL = "เริ่มทำแบบสำรวจ"
-DONE_LABEL = "เสร็จ"
-SKIP_LABEL = "ข้ามข้อนี้"
 TICK = "✓ "
 STAR = "⭐"
 TYPE_LABELS = {
@@ -117,25 +116,27 @@ def text_message(text: str, quick_replies: list[dict[str, Any]] | None = None) -
     return message
 
 
-def invitation(survey: Survey) -> dict[str, Any]:
+def invitation(survey: Survey, say: Wording | None = None) -> dict[str, Any]:
     """Return the message that invites a resident to a survey, with a start button."""
+    say = say or default_wording()
     contents: list[dict[str, Any]] = [
-        {"type": "text", "text": "แบบสำรวจความคิดเห็น", "size": "sm", "color": "#06C755"},
+        {"type": "text", "text": say("survey_invitation"), "size": "sm", "color": "#06C755"},
         {"type": "text", "text": survey.title, "weight": "bold", "size": "lg", "wrap": True},
     ]
     if survey.intro.strip():
         contents.append({"type": "text", "text": survey.intro.strip(), "wrap": True, "size": "sm"})
     count = len(survey.questions)
-    footer_note = f"มีทั้งหมด {count} ข้อ"
+    footer_note = say("survey_question_count", count=count)
     if survey.closes_at is not None:
-        footer_note += f" ตอบได้ถึง {thai_date(survey.closes_at)} น."
+        footer_note += " " + say("survey_open_until", date=thai_date(survey.closes_at))
     contents.append(
         {"type": "text", "text": footer_note, "size": "xs", "color": "#888888", "wrap": True}
     )
     start = Postback(survey.id, action="start")
+    start_label = say("survey_start_button")
     return {
         "type": "flex",
-        "altText": f"แบบสำรวจ: {survey.title}"[:400],
+        "altText": say("survey_title", title=survey.title)[:400],
         "contents": {
             "type": "bubble",
             "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": contents},
@@ -149,9 +150,9 @@ def invitation(survey: Survey) -> dict[str, Any]:
                         "color": "#06C755",
                         "action": {
                             "type": "postback",
-                            "label": START_LABEL,
+                            "label": start_label,
                             "data": start.encode(),
-                            "displayText": START_LABEL,
+                            "displayText": start_label,
                         },
                     }
                 ],
@@ -160,20 +161,23 @@ def invitation(survey: Survey) -> dict[str, Any]:
     }
 
 
-def describe_answer(question: SurveyQuestion, answer: SurveyAnswer | None) -> str:
+def describe_answer(
+    question: SurveyQuestion, answer: SurveyAnswer | None, say: Wording | None = None
+) -> str:
     """Return an answer in words, as the resident and the summary see it."""
+    say = say or default_wording()
     if answer is None:
-        return "ยังไม่ได้ตอบ"
+        return say("survey_not_answered")
     if answer.skipped:
-        return "ข้าม"
+        return say("survey_skipped")
     if question.type == "rating":
-        return f"{answer.rating} {STAR}" if answer.rating else "ข้าม"
+        return f"{answer.rating} {STAR}" if answer.rating else say("survey_skipped")
     if question.type == "text":
-        text = answer.text or "(ลบแล้ว)"
+        text = answer.text or say("survey_answer_deleted")
         return text if len(text) <= 120 else text[:119] + "…"
     labels = {o.id: o.label for o in question.options}
     chosen = [labels[i] for i in answer.option_ids if i in labels]
-    return ", ".join(chosen) if chosen else "ข้าม"
+    return ", ".join(chosen) if chosen else say("survey_skipped")
 
 
 def question_message(
@@ -183,88 +187,103 @@ def question_message(
     ticks: Iterable[int] = (),
     previous: SurveyAnswer | None = None,
     note: str | None = None,
+    say: Wording | None = None,
 ) -> dict[str, Any]:
     """Return one question as a text message with its quick-reply buttons."""
+    say = say or default_wording()
     questions = survey.questions
     number = next((i for i, q in enumerate(questions, 1) if q.id == question.id), 1)
     lines = []
     if note:
         lines.append(note)
-    lines += [f"แบบสำรวจ: {survey.title}", f"ข้อ {number}/{len(questions)}: {question.text}"]
+    lines += [
+        say("survey_title", title=survey.title),
+        say("survey_question", number=number, count=len(questions), question=question.text),
+    ]
     ticked = set(ticks)
     items: list[dict[str, Any]] = []
     if question.type == "single":
-        lines.append("แตะเลือกคำตอบจากปุ่มด้านล่างค่ะ")
+        lines.append(say("survey_single_hint"))
         for option in question.options:
             items.append(_postback_item(option.label, Postback(survey.id, question.id, option.id)))
     elif question.type == "multiple":
-        lines.append('เลือกได้หลายคำตอบ แตะซ้ำเพื่อยกเลิก แล้วกด "เสร็จ" ค่ะ')
+        lines.append(say("survey_multiple_hint"))
         chosen = [o.label for o in question.options if o.id in ticked]
         if chosen:
-            lines.append("เลือกแล้ว: " + ", ".join(chosen))
+            lines.append(say("survey_chosen", choices=", ".join(chosen)))
         for option in question.options:
             label = (TICK + option.label) if option.id in ticked else option.label
             items.append(
                 _postback_item(label, Postback(survey.id, question.id, option.id), option.label)
             )
-        items.append(_postback_item(DONE_LABEL, Postback(survey.id, question.id, action="done")))
+        done = Postback(survey.id, question.id, action="done")
+        items.append(_postback_item(say("survey_done_button"), done))
     elif question.type == "rating":
-        lines.append("ให้คะแนน 1–5 ดาว (5 = ดีมาก) ค่ะ")
+        lines.append(say("survey_rating_hint"))
         for score in range(1, 6):
             items.append(
                 _postback_item(
                     f"{score} {STAR * score}",
                     Postback(survey.id, question.id, rating=score),
-                    f"{score} ดาว",
+                    say("survey_rating_chosen", score=score),
                 )
             )
     else:
-        lines.append("พิมพ์คำตอบส่งมาในแชตนี้ได้เลยค่ะ")
+        lines.append(say("survey_text_hint"))
     if previous is not None and not (question.type == "multiple" and ticked):
-        lines.append(f"คำตอบเดิมของท่าน: {describe_answer(question, previous)}")
+        lines.append(say("survey_previous_answer", answer=describe_answer(question, previous, say)))
     if not question.required and question.type != "multiple":
-        items.append(_postback_item(SKIP_LABEL, Postback(survey.id, question.id, action="skip")))
+        skip = Postback(survey.id, question.id, action="skip")
+        items.append(_postback_item(say("survey_skip_button"), skip))
     return text_message("\n".join(lines), items)
 
 
 def summary_message(
-    survey: Survey, answers: Mapping[int, SurveyAnswer], *, thanks: bool = True
+    survey: Survey,
+    answers: Mapping[int, SurveyAnswer],
+    *,
+    thanks: bool = True,
+    say: Wording | None = None,
 ) -> dict[str, Any]:
     """Return the resident's answers with one "แก้ไขข้อ n" button per question."""
+    say = say or default_wording()
     lines = []
     if thanks:
-        lines.append("ขอบคุณที่ร่วมตอบแบบสำรวจค่ะ 🙏")
-    lines.append(f"สรุปคำตอบของท่าน: {survey.title}")
+        lines.append(say("survey_thanks"))
+    lines.append(say("survey_summary", title=survey.title))
     items = []
     for number, question in enumerate(survey.questions, 1):
         lines.append(
-            f"{number}. {question.text}\n   → {describe_answer(question, answers.get(question.id))}"
+            f"{number}. {question.text}\n"
+            f"   → {describe_answer(question, answers.get(question.id), say)}"
         )
         items.append(
-            _postback_item(f"แก้ไขข้อ {number}", Postback(survey.id, question.id, action="edit"))
+            _postback_item(
+                say("survey_edit_button", number=number),
+                Postback(survey.id, question.id, action="edit"),
+            )
         )
     if survey.closes_at is not None:
-        lines.append(f"แก้ไขคำตอบได้จนถึง {thai_date(survey.closes_at)} น. ค่ะ")
+        lines.append(say("survey_editable_until", date=thai_date(survey.closes_at)))
     else:
-        lines.append("แก้ไขคำตอบได้จนกว่าแบบสำรวจจะปิดค่ะ")
+        lines.append(say("survey_editable_while_open"))
     return text_message("\n".join(lines), items)
 
 
-def closed_message(survey: Survey) -> dict[str, Any]:
+def closed_message(survey: Survey, say: Wording | None = None) -> dict[str, Any]:
     """Return the polite reply to an answer that came after the survey closed."""
-    return text_message(
-        f'ขออภัยค่ะ แบบสำรวจ "{survey.title}" ปิดรับคำตอบแล้ว ขอบคุณที่สนใจร่วมแสดงความคิดเห็นค่ะ'
-    )
+    return text_message((say or default_wording())("survey_closed", title=survey.title))
 
 
-def refusal_message() -> dict[str, Any]:
+def refusal_message(say: Wording | None = None) -> dict[str, Any]:
     """Return the polite reply to a survey button that is not valid for this resident."""
-    return text_message('ขออภัยค่ะ ปุ่มนี้ใช้ไม่ได้แล้ว หากต้องการทำแบบสำรวจต่อ พิมพ์ "แบบสำรวจ" ได้เลยค่ะ')
+    return text_message((say or default_wording())("survey_refused"))
 
 
-def choose_survey_message(surveys: list[Survey]) -> dict[str, Any]:
+def choose_survey_message(surveys: list[Survey], say: Wording | None = None) -> dict[str, Any]:
     """Return the list of open surveys for a resident who has several."""
-    lines = [f"ขณะนี้มีแบบสำรวจที่รอคำตอบจากท่าน {len(surveys)} ชุด เลือกชุดที่ต้องการได้เลยค่ะ"]
+    say = say or default_wording()
+    lines = [say("survey_choose", count=len(surveys))]
     items = []
     for number, survey in enumerate(surveys[:13], 1):
         lines.append(f"{number}. {survey.title}")
@@ -276,8 +295,8 @@ def choose_survey_message(surveys: list[Survey]) -> dict[str, Any]:
     return text_message("\n".join(lines), items)
 
 
-def preview(survey: Survey) -> list[dict[str, Any]]:
+def preview(survey: Survey, say: Wording | None = None) -> list[dict[str, Any]]:
     """Return every message a resident would see, in order, for the dashboard preview."""
-    messages = [invitation(survey)]
-    messages += [question_message(survey, q) for q in survey.questions]
+    messages = [invitation(survey, say)]
+    messages += [question_message(survey, q, say=say) for q in survey.questions]
     return messages

@@ -17,8 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.exports.common import HEADER_FILL, put, thai_datetime
-from bot.exports.submissions import BOM, csv_safe
+from bot.spreadsheets import BOM, HEADER_FILL, csv_safe, put, thai_datetime
 from bot.surveys.messages import TYPE_LABELS, describe_answer
 from storage.models import Community, Submission
 from storage.surveys import Survey, SurveyAnswer, SurveyQuestion, SurveyRecipient

@@ -2,7 +2,7 @@
 
 Everything for one send happens in the caller's transaction: either every recipient row and
 every multicast row is stored, or none is. The worker then sends each multicast with its own
-retry key (see ``bot.worker``), so a chunk that fails is retried without resending the others.
+retry key (see ``bot.line.worker``), so a chunk that fails is retried without resending the others.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import session_factory
-from bot.line_api import LineError, Quota, line_api
+from bot.line.api import LineError, Quota, line_api
 from bot.surveys.messages import invitation
-from storage import queues
+from bot.wording import Wording, wording
+from storage import mailbox
 from storage.base import utcnow
 from storage.models import OutboxMessage, Resident
 from storage.surveys import Survey, SurveyRecipient, SurveyTarget
@@ -100,9 +101,15 @@ def check_quota(quota_lookup: QuotaLookup, needed: int) -> Quota:
 
 
 def queue_survey(
-    session: Session, survey: Survey, api_quota: QuotaLookup, now: datetime | None = None
+    session: Session,
+    survey: Survey,
+    api_quota: QuotaLookup,
+    now: datetime | None = None,
+    say: Wording | None = None,
 ) -> SendResult:
     """Queue a survey's invitations for every recipient, or refuse with a Thai reason.
+
+    The invitation is in ``say``'s words (the municipality's; the shipped ones if None).
 
     The quota is checked before anything is stored; recipients and multicast rows (at most
     500 ids each, each with its own retry key) are added in the caller's transaction.
@@ -112,7 +119,7 @@ def queue_survey(
     rows = recipient_rows(session, survey)
     if not rows:
         raise SurveySendError("ยังไม่มีผู้รับแบบสำรวจนี้: ไม่มีผู้ติดตามที่ยินยอมให้ข้อมูลในชุมชนที่เลือกค่ะ")
-    messages = [invitation(survey)]
+    messages = [invitation(survey, say)]
     cost = len(rows) * len(messages)
     check_quota(api_quota, cost)
     # Claim the survey with a conditional update so two clicks or two workers send it once.
@@ -129,7 +136,7 @@ def queue_survey(
     chunks = 0
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        outbox = queues.enqueue(
+        outbox = mailbox.enqueue(
             session, [line_id for _, line_id, _ in chunk], messages, purpose=purpose(survey.id)
         )
         session.flush()
@@ -182,7 +189,7 @@ def refresh_progress(session: Session, survey: Survey) -> None:
 def progress(session: Session, survey: Survey) -> dict[str, int]:
     """Return the send's progress by recipient: queued, sent, failed, answering, completed."""
     refresh_progress(session, survey)
-    outbox = queues.outbox_counts(session, purpose(survey.id))
+    outbox = mailbox.outbox_counts(session, purpose(survey.id))
     delivery = (
         select(OutboxMessage.status, SurveyRecipient.status, func.count())
         .select_from(SurveyRecipient)
@@ -213,7 +220,9 @@ def close_survey(survey: Survey, now: datetime | None = None) -> None:
     survey.closed_at = now or utcnow()
 
 
-def send_due_surveys(session: Session, now: datetime, quota_lookup: QuotaLookup) -> dict[str, int]:
+def send_due_surveys(
+    session: Session, now: datetime, quota_lookup: QuotaLookup, say: Wording | None = None
+) -> dict[str, int]:
     """Send scheduled surveys whose time has come and close those past their closing time.
 
     A send the quota cannot carry goes back to draft with the reason for the leader. The
@@ -233,7 +242,7 @@ def send_due_surveys(session: Session, now: datetime, quota_lookup: QuotaLookup)
             continue
         try:
             with session.begin_nested():
-                queue_survey(session, survey, quota_lookup, now)
+                queue_survey(session, survey, quota_lookup, now, say)
         except SurveySendError as exc:
             session.refresh(survey)
             if survey.status == "scheduled":
@@ -264,7 +273,8 @@ def run_send_due(app: Flask, now: datetime | None = None) -> dict[str, int]:
     api = line_api(app)
     try:
         with session_factory(app)() as session:
-            done = send_due_surveys(session, now or utcnow(), api.quota)
+            say = wording(app.extensions["ruamkid"])
+            done = send_due_surveys(session, now or utcnow(), api.quota, say)
             session.commit()
     finally:
         api.close()

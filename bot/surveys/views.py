@@ -14,11 +14,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from bot.dashboard.auth import StaffUser, audit, current_staff, role_required
-from bot.dashboard.formatting import BANGKOK, parse_thai_date, thai_date
+from bot.accounts import StaffUser, audit, current_staff, role_required
 from bot.db import get_session
-from bot.line_api import line_api
+from bot.line import worker
+from bot.line.api import line_api
 from bot.surveys import messages, results, sending
+from bot.thai import BANGKOK, parse_thai_date, thai_date
+from bot.wording import current_wording
 from storage.base import utcnow
 from storage.models import Community
 from storage.surveys import (
@@ -36,7 +38,7 @@ from storage.surveys import (
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+bp = Blueprint("surveys", __name__, url_prefix="/dashboard/surveys")
 
 STATUS_LABELS = {
     "draft": "ฉบับร่าง",
@@ -360,7 +362,7 @@ def _renumber(survey: Survey) -> None:
 def preview(survey_id: int) -> str:
     """Show the messages as a resident will see them in LINE."""
     survey = _survey_or_404(survey_id)
-    steps = [[message] for message in messages.preview(survey)]
+    steps = [[message] for message in messages.preview(survey, current_wording())]
     return render_template("surveys/preview.html", survey=survey, steps=steps)
 
 
@@ -408,7 +410,7 @@ def send(survey_id: int) -> WerkzeugResponse:
     try:
         if survey.closes_at is not None and survey.closes_at <= utcnow():
             raise sending.SurveySendError("เวลาปิดรับคำตอบผ่านไปแล้ว กรุณาตั้งเวลาปิดใหม่ก่อนส่งค่ะ")
-        result = sending.queue_survey(session, survey, api.quota)
+        result = sending.queue_survey(session, survey, api.quota, say=current_wording())
     except sending.SurveySendError as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -417,21 +419,12 @@ def send(survey_id: int) -> WerkzeugResponse:
         api.close()
     audit("survey.send", "survey", survey.id, recipients=result.recipients, chunks=result.chunks)
     session.commit()
-    _wake_worker()
+    worker.wake()
     flash(
         f"กำลังส่งแบบสำรวจถึงผู้รับ {result.recipients:,} คน (ใช้โควตา {result.cost:,} ข้อความ)",
         "success",
     )
     return redirect(url_for("surveys.show", survey_id=survey.id))
-
-
-def _wake_worker() -> None:
-    from flask import current_app
-
-    from bot import worker
-
-    if worker.EXTENSION in current_app.extensions:
-        worker.wake(current_app._get_current_object())
 
 
 @bp.post("/<int:survey_id>/close")
@@ -538,16 +531,3 @@ def results_xlsx(survey_id: int) -> Response:
 def survey_status(code: str) -> str:
     """Return a survey status in Thai."""
     return STATUS_LABELS.get(code, code)
-
-
-@bp.app_template_filter("thai_dmy")
-def thai_dmy(value: datetime) -> str:
-    """Return a date as the form field shows it, e.g. ``26/11/2569`` (Bangkok, Buddhist era)."""
-    local = value.astimezone(BANGKOK)
-    return f"{local.day:02d}/{local.month:02d}/{local.year + 543}"
-
-
-@bp.app_template_filter("thai_hm")
-def thai_hm(value: datetime) -> str:
-    """Return the Bangkok time of day, e.g. ``09:30``."""
-    return f"{value.astimezone(BANGKOK):%H:%M}"

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.line_api import LineApi, PermanentLineError
+from bot.line.api import LineApi, PermanentLineError
 from storage.models import InboxEvent, OutboxMessage, Submission
 from tests import line_events
 
@@ -69,7 +69,7 @@ def _raw_post(url: str, body: dict[str, Any], headers: dict[str, str] | None = N
         return error.code
 
 
-# --- each call of bot/line_api.py ------------------------------------------------------------
+# --- each call of bot/line/api.py ------------------------------------------------------------
 
 
 def test_reply_with_quick_replies(api):
@@ -207,7 +207,7 @@ def test_the_conversations_messages_pass_lines_contract(line, session):
 
     submission = session.scalars(select(Submission)).first()
     if submission is not None:
-        from bot.services import change_status
+        from bot.needs.actions import change_status
 
         change_status(session, submission, "in_progress", actor="system:contract")
         session.commit()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import richmenu
-from bot.line_api import LineApi
+from bot.line import richmenu
+from bot.line.api import LineApi
 
 
 @pytest.mark.prism

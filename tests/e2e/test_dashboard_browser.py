@@ -41,7 +41,7 @@ class Seeded:
 
 def _seed(database_url: str) -> tuple[dict[str, int], dict[str, str], dict[str, str], int]:
     """Migrate, add communities, a staff user, residents, submissions and a project."""
-    from bot.settings import load_municipality
+    from bot.municipality import load_municipality
     from bot.setup import seed_communities
     from storage import plan, staff
     from storage.base import utcnow

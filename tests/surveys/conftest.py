@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,37 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import conversation
-from bot.line_api import line_api as make_line_api
-from bot.surveys import answering, sending
+from bot.line.api import line_api as make_line_api
+from bot.surveys import sending
 from storage.base import utcnow
 from storage.models import Community, Resident
 from storage.surveys import Survey, SurveyOption, SurveyQuestion, SurveyTarget
-
-
-@pytest.fixture(autouse=True)
-def _survey_aware_conversation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Route events through ``answering.try_handle`` until the conversation calls it itself.
-
-    Once ``bot.conversation.handle_event`` calls the survey hook, the real code path is used.
-    """
-    source = inspect.getsource(conversation)
-    if "try_handle" in source:
-        return
-    original = conversation.handle_event
-
-    def handle_event(context, event):
-        resident = None
-        if event.user_id:
-            resident = context.session.scalar(
-                select(Resident).where(Resident.line_user_id == event.user_id)
-            )
-        replies = answering.try_handle(context, resident, event)
-        if replies is not None:
-            return replies
-        return original(context, event)
-
-    monkeypatch.setattr(conversation, "handle_event", handle_event)
 
 
 def user_id(n: int) -> str:
@@ -147,7 +120,7 @@ def send_survey(app, session: Session, worker) -> Callable[[Survey], sending.Sen
 
 
 # The dashboard's fixtures (make_user, login, CSRF switch) serve the survey pages' tests too.
-from tests.dashboard.conftest import (  # noqa: E402, F401
+from tests.staff.conftest import (  # noqa: E402, F401
     PASSWORD,
     app_config,
     csrf_enabled,

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 import nlp
-from bot.context import Context
-from bot.events import IncomingEvent
-from bot.line_api import Quota
-from bot.settings import load_municipality
+from bot.line.api import Quota
+from bot.line.events import IncomingEvent
+from bot.municipality import load_municipality
+from bot.residents.context import Context
+from bot.residents.turn import Turn
 from bot.setup import seed_communities
 from bot.surveys import answering, sending
 from bot.surveys.messages import Postback, parse_postback
@@ -71,7 +72,7 @@ def event(resident, *, data: str | None = None, text: str | None = None) -> Inco
 
 def run(session, resident, now=None, **kwargs):
     context = Context(session=session, municipality=MUNICIPALITY, now=now or utcnow())
-    replies = answering.try_handle(context, resident, event(resident, **kwargs))
+    replies = answering.try_handle(Turn(context, event(resident, **kwargs), resident))
     session.commit()
     return replies
 

@@ -10,10 +10,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from bot.line_api import LineApi, Quota
+from bot.line.api import LineApi, Quota
+from bot.line.worker import Worker
 from bot.surveys import messages as m
 from bot.surveys import sending
-from bot.worker import Worker
 from storage.models import OutboxMessage
 from tests.contract.conftest import prism_url  # noqa: F401 -- the shared Prism fixture
 

@@ -213,7 +213,7 @@ def test_quota_too_small_refuses_and_queues_nothing(
 
 
 def test_scheduled_survey_is_sent_when_due_once(session, line_api, worker, community_a_survey):
-    from bot.line_api import Quota
+    from bot.line.api import Quota
 
     survey, residents = community_a_survey
     survey.status = "scheduled"
@@ -234,7 +234,7 @@ def test_scheduled_survey_is_sent_when_due_once(session, line_api, worker, commu
 def test_scheduled_survey_over_quota_goes_back_to_draft_with_the_reason(
     session, community_a_survey
 ):
-    from bot.line_api import Quota
+    from bot.line.api import Quota
 
     survey, _ = community_a_survey
     survey.status = "scheduled"

@@ -1,0 +1,348 @@
+"""The worker: process stored webhook events, download photos, send the outbox, and run the
+periodic jobs other parts registered (scheduled surveys).
+
+Runs as ``ruamkid worker`` (the Procfile's worker) and, by default, as a thread inside the web
+process so one command is enough. Any number of them may run against one database: every row
+is claimed by exactly one (see ``storage.mailbox``).
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import residents
+from bot.db import session_factory
+from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
+from bot.line.events import IncomingEvent
+from bot.residents.context import Context
+from storage import mailbox
+from storage.base import utcnow
+from storage.models import InboxEvent, Media, OutboxMessage, Resident
+
+logger = logging.getLogger(__name__)
+
+EXTENSION = "ruamkid_worker"
+# LINE accepts a reply token for about a minute; keep a margin.
+REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work the loop runs every ``every`` seconds; ``run(app)`` returns how much it handled."""
+
+    name: str
+    every: float
+    run: Callable[[Flask], int]
+
+
+@dataclass
+class _State:
+    wake: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    jobs: list[Job] = field(default_factory=list)
+
+
+def init_app(app: Flask) -> None:
+    """Prepare the wake-up signal; start the inline worker on the first request if enabled."""
+    state = _State()
+    app.extensions[EXTENSION] = state
+    if app.config["INLINE_WORKER"]:
+
+        @app.before_request
+        def _start_inline_worker() -> None:
+            if state.thread is None:
+                start_thread(app)
+
+
+def start_thread(app: Flask) -> threading.Thread:
+    """Start the worker loop in a daemon thread of this process (once)."""
+    state: _State = app.extensions[EXTENSION]
+    with state.lock:
+        if state.thread is None:
+            worker = Worker(app)
+            state.thread = threading.Thread(
+                target=worker.run_forever, name="ruamkid-worker", daemon=True
+            )
+            state.thread.start()
+    return state.thread
+
+
+def wake(app: Flask | None = None) -> None:
+    """Tell this process's worker (the current app's by default) that new rows are waiting."""
+    (app or current_app).extensions[EXTENSION].wake.set()
+
+
+def register_job(app: Flask, job: Job) -> None:
+    """Run ``job`` in every worker loop of ``app`` (surveys register their send-due job)."""
+    app.extensions[EXTENSION].jobs.append(job)
+
+
+class Worker:
+    """One worker: a name for its claims, and the loop that drains the inbox, outbox and photos."""
+
+    def __init__(self, app: Flask, name: str | None = None, api: LineApi | None = None):
+        self.app = app
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.sessions = session_factory(app)
+        self._api = api
+        self._next_run: dict[str, float] = {}
+
+    @property
+    def api(self) -> LineApi:
+        """The LINE API facade, made on first use."""
+        if self._api is None:
+            self._api = line_api(self.app)
+        return self._api
+
+    def run_forever(self, stop: threading.Event | None = None) -> None:
+        """Drain the inbox, outbox and photos until ``stop`` is set; sleep only when idle."""
+        stop = stop or threading.Event()
+        wake_event: threading.Event = self.app.extensions[EXTENSION].wake
+        logger.info("worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # keep the loop alive; the database may be briefly unavailable
+                logger.exception("worker %s: cycle failed", self.name)
+                busy = 0
+            if not busy:
+                wake_event.wait(POLL_SECONDS)
+                wake_event.clear()
+        logger.info("worker %s stopped", self.name)
+
+    def run_once(self) -> int:
+        """Run one cycle over the inbox, jobs, outbox and photos; return how much was handled."""
+        handled = self.process_inbox()
+        handled += self.run_jobs()
+        handled += self.process_outbox()
+        handled += self.process_media()
+        return handled
+
+    def run_jobs(self) -> int:
+        """Run the registered jobs whose time has come; return how much they handled."""
+        handled = 0
+        for job in self.app.extensions[EXTENSION].jobs:
+            now = time.monotonic()
+            if now < self._next_run.get(job.name, 0.0):
+                continue
+            self._next_run[job.name] = now + job.every
+            handled += job.run(self.app)
+        return handled
+
+    def drain(self, max_cycles: int = 100) -> None:
+        """Run cycles until nothing is left that is due now (tests, ``worker --once``)."""
+        for _ in range(max_cycles):
+            if not self.run_once():
+                return
+
+    # --- inbox -----------------------------------------------------------------------------
+
+    def process_inbox(self, limit: int = 20) -> int:
+        """Process claimed webhook events, each in its own transaction."""
+        with self.sessions() as session:
+            ids = mailbox.claim_inbox(session, self.name, limit)
+            session.commit()
+        for inbox_id in ids:
+            self._process_event(inbox_id)
+        return len(ids)
+
+    def _process_event(self, inbox_id: int) -> None:
+        with self.sessions() as session:
+            claimed = mailbox.claimed_payload(session, inbox_id, self.name)
+            if claimed is None:
+                return  # no longer ours: another worker took it over
+            payload, consent = claimed
+            event = IncomingEvent.from_dict(payload)
+            reading = residents.reading_ahead(event, consent)
+            try:
+                if reading is not None:
+                    # Before the row lock, with no transaction open: the first classification
+                    # in a process may train the model for seconds.
+                    session.commit()
+                    reading.read()
+                row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
+                if row is None:
+                    return
+                if event.standby:
+                    # Another channel is answering this user: keep the event, say nothing.
+                    row.status = "skipped"
+                    row.processed_at = utcnow()
+                else:
+                    self._handle(session, event, reading)
+                    mailbox.finish_inbox(session, row)
+                session.commit()
+            except Exception as exc:  # one bad event must not block the others
+                session.rollback()
+                logger.error("inbox %d (%s) failed: %s", inbox_id, event.type, type(exc).__name__)
+                row = session.get(InboxEvent, inbox_id)
+                if row is not None:
+                    mailbox.fail_inbox(session, row, traceback.format_exc())
+                    session.commit()
+
+    def _handle(
+        self, session: Session, event: IncomingEvent, reading: residents.Reading | None
+    ) -> None:
+        context = Context(
+            session=session,
+            municipality=self.app.extensions["ruamkid"],
+            display_name=self.api.display_name,
+            config=self.app.config,
+            handlers=residents.handlers(self.app),
+        )
+        replies = residents.handle_event(context, event, reading)
+        if replies and event.user_id:
+            deadline = None
+            if event.reply_token and event.timestamp_ms:
+                sent_at = _from_ms(event.timestamp_ms)
+                deadline = sent_at + REPLY_TOKEN_LIFETIME
+            mailbox.enqueue(
+                session,
+                event.user_id,
+                replies[:5],
+                purpose="reply",
+                reply_token=event.reply_token,
+                reply_deadline=deadline,
+            )
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    def process_outbox(self, limit: int = 20) -> int:
+        """Send claimed outbox rows: reply while the token is fresh, else push with retry key."""
+        with self.sessions() as session:
+            ids = mailbox.claim_outbox(session, self.name, limit)
+            session.commit()
+        for outbox_id in ids:
+            with self.sessions() as session:
+                row = session.get(OutboxMessage, outbox_id)
+                if row is None or row.status != "sending" or row.claimed_by != self.name:
+                    continue
+                self._send(session, row)
+                session.commit()
+        return len(ids)
+
+    def _send(self, session: Session, row: OutboxMessage) -> None:
+        if row.kind == "push" and not _may_push(session, row.to):
+            row.status = "skipped"
+            row.last_error = "ผู้รับเลิกติดตามบัญชีแล้ว (unfollowed)"
+            return
+        if row.reply_token:
+            token, row.reply_token = row.reply_token, None  # a token is tried once only
+            if row.reply_deadline is None or utcnow() < row.reply_deadline:
+                try:
+                    self.api.reply(token, row.messages)
+                except UnreadableAnswer:
+                    self._mark_sent(row, "reply")
+                    return
+                except LineError as exc:
+                    logger.info("outbox %d: reply failed (%s); pushing instead", row.id, exc)
+                else:
+                    self._mark_sent(row, "reply")
+                    return
+        try:
+            if row.kind == "multicast":
+                self.api.multicast(row.to, row.messages, row.retry_key)
+            else:
+                self.api.push(row.to, row.messages, row.retry_key)
+        except UnreadableAnswer:
+            self._mark_sent(row, row.kind)
+        except PermanentLineError as exc:
+            if exc.status == 409:
+                # LINE already accepted a request with this retry key: it was sent.
+                self._mark_sent(row, row.kind)
+                return
+            row.status = "failed"
+            row.last_error = str(exc)
+            row.request_id = exc.request_id
+            logger.warning("outbox %d failed for good: %s", row.id, exc)
+        except LineError as exc:
+            row.last_error = str(exc)
+            row.request_id = exc.request_id
+            if row.attempts >= mailbox.MAX_OUTBOX_ATTEMPTS:
+                row.status = "failed"
+                logger.warning("outbox %d gave up after %d tries", row.id, row.attempts)
+            else:
+                row.status = "pending"
+                row.next_attempt_at = utcnow() + mailbox.backoff(row.attempts)
+                logger.info("outbox %d will retry: %s", row.id, exc)
+        else:
+            self._mark_sent(row, row.kind)
+
+    @staticmethod
+    def _mark_sent(row: OutboxMessage, via: str) -> None:
+        row.status = "sent"
+        row.sent_via = via
+        row.sent_at = utcnow()
+        row.last_error = None
+
+    # --- photos ----------------------------------------------------------------------------
+
+    def process_media(self, limit: int = 5) -> int:
+        """Download photos from LINE into MEDIA_DIR before LINE deletes them."""
+        with self.sessions() as session:
+            ids = mailbox.claim_media(session, self.name, limit)
+            session.commit()
+        for media_id in ids:
+            with self.sessions() as session:
+                media = session.get(Media, media_id)
+                if media is None or media.status != "downloading":
+                    continue
+                self._download(media)
+                session.commit()
+        return len(ids)
+
+    def _download(self, media: Media) -> None:
+        try:
+            data, content_type = self.api.content(media.line_message_id or "")
+        except PermanentLineError as exc:
+            media.status, media.error = "failed", str(exc)
+            return
+        except LineError as exc:
+            media.error = str(exc)
+            media.status = "failed" if media.attempts >= 8 else "pending"
+            media.next_attempt_at = utcnow() + mailbox.backoff(media.attempts)
+            return
+        if content_type not in IMAGE_TYPES or len(data) > MAX_IMAGE_BYTES:
+            media.status = "failed"
+            media.error = f"ไม่รับไฟล์ประเภท {content_type} ขนาด {len(data)} ไบต์"
+            return
+        extension = mimetypes.guess_extension(content_type) or ".bin"
+        relative = Path(utcnow().strftime("%Y/%m")) / f"{uuid.uuid4().hex}{extension}"
+        target = Path(self.app.config["MEDIA_DIR"]) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(".part")
+        temporary.write_bytes(data)
+        temporary.replace(target)
+        media.path = str(relative)
+        media.content_type = content_type
+        media.size = len(data)
+        media.status = "stored"
+        media.error = None
+
+
+def _may_push(session: Session, line_user_id: str) -> bool:
+    """Only residents who still follow the account get pushes."""
+    active = session.scalar(select(Resident.active).where(Resident.line_user_id == line_user_id))
+    return active is not False
+
+
+def _from_ms(timestamp_ms: int) -> datetime:
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)

@@ -1,0 +1,92 @@
+"""The one place where the classifier's prediction becomes what a need stores.
+
+A prediction (``nlp.Prediction``) is read here and nowhere else in bot: its fields become a
+:class:`Classification`, whose :meth:`~Classification.columns` are the submission's columns,
+and whose names (from the same prediction) are what the resident reads back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import nlp
+
+# The submission columns a classification fills.
+COLUMNS = (
+    "strategy",
+    "subarea",
+    "kind",
+    "confidence",
+    "top3",
+    "unsure",
+    "model_version",
+    "embedding",
+)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a need keeps of a prediction, with the Thai names of its strategy and sub-area."""
+
+    kind: str
+    strategy: str | None
+    subarea: str | None
+    confidence: float
+    top3: list[dict[str, Any]]
+    unsure: bool
+    model_version: str
+    embedding: bytes | None = field(default=None, repr=False)
+    strategy_name: str | None = None
+    subarea_name: str | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """Return the submission columns this classification sets."""
+        return {name: getattr(self, name) for name in COLUMNS}
+
+
+def is_small_talk(prediction: nlp.Prediction) -> bool:
+    """Tell whether a message is small talk to answer kindly rather than a need to file.
+
+    Only a message the classifier calls ``other`` and is sure about; one it doubts (a two-word
+    "ท่อตัน") is filed as an unsure need (see :func:`classification_of`).
+    """
+    return not prediction.is_request and not prediction.unsure
+
+
+def classification_of(prediction: nlp.Prediction) -> Classification:
+    """Return what a need keeps of ``prediction``.
+
+    A prediction of ``other`` reaches a need only when the classifier doubts it is small talk:
+    it is filed as an unsure ``need`` for staff to sort, and their correction becomes a
+    training label.
+    """
+    kind, unsure = prediction.kind, prediction.unsure
+    if not prediction.is_request:
+        kind, unsure = "need", True
+    return Classification(
+        kind=kind,
+        strategy=prediction.strategy,
+        subarea=prediction.subarea,
+        confidence=prediction.confidence,
+        top3=[label.to_dict() for label in prediction.top3],
+        unsure=unsure,
+        model_version=prediction.model_version,
+        embedding=prediction.embedding,
+        strategy_name=prediction.strategy_name,
+        subarea_name=prediction.subarea_name,
+    )
+
+
+def summary_of(prediction: nlp.Prediction) -> dict[str, Any]:
+    """Return what a survey answer keeps of ``prediction`` for the results (no embedding)."""
+    return {
+        "kind": prediction.kind,
+        "strategy": prediction.strategy,
+        "strategy_name": prediction.strategy_name,
+        "subarea": prediction.subarea,
+        "subarea_name": prediction.subarea_name,
+        "confidence": round(float(prediction.confidence), 4),
+        "unsure": bool(prediction.unsure),
+        "is_request": bool(prediction.is_request),
+    }

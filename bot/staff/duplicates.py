@@ -1,0 +1,123 @@
+"""Likely duplicates of a submission, for staff to merge (merging is ``bot.needs.actions``).
+
+A candidate is a submission that is not merged, was sent within 180 days of this one, and has
+the same strategy (when this one has a strategy). It is scored by the Jaccard similarity of
+character trigrams of the folded text (Thai has no spaces between words, so character n-grams
+work without a tokenizer and cost nothing to compute), plus a bonus when both have a location
+within 250 m (as FixMyStreet does). Only the newest 1,500 candidates are compared, so the
+detail page stays fast on a large table.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from storage.models import Submission
+
+WINDOW = timedelta(days=180)
+NEARBY_METRES = 250.0
+MAX_CANDIDATES = 1500
+MIN_TEXT_SIMILARITY = 0.3
+MIN_TEXT_SIMILARITY_NEARBY = 0.12
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A likely duplicate with its score and a Thai explanation for staff."""
+
+    submission: Submission
+    score: float
+    text_similarity: float
+    distance_m: float | None
+
+    @property
+    def reason(self) -> str:
+        """Why it was suggested, e.g. ``ข้อความคล้ายกัน 78%, ห่าง 120 ม.``."""
+        parts = [f"ข้อความคล้ายกัน {round(self.text_similarity * 100)}%"]
+        if self.distance_m is not None:
+            parts.append(f"ห่าง {round(self.distance_m):,} ม.")
+        return ", ".join(parts)
+
+
+def fold(text: str | None) -> str:
+    """Reduce text to the letters and digits that carry meaning (no spaces, marks kept)."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).lower()
+    return "".join(ch for ch in text if ch.isalnum() or unicodedata.category(ch) == "Mn")
+
+
+def trigrams(text: str | None) -> frozenset[str]:
+    """Return the set of character trigrams of the folded text."""
+    folded = fold(text)
+    if len(folded) < 3:
+        return frozenset({folded}) if folded else frozenset()
+    return frozenset(folded[i : i + 3] for i in range(len(folded) - 2))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """Return |a ∩ b| / |a ∪ b| (0 for two empty sets)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance in metres (haversine)."""
+    radius = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * radius * math.asin(math.sqrt(min(1.0, h)))
+
+
+def suggest(
+    session: Session,
+    submission: Submission,
+    *,
+    restrict: Callable[[Select[Any]], Select[Any]] = lambda s: s,
+    limit: int = 5,
+) -> list[Suggestion]:
+    """Return up to ``limit`` likely duplicates of ``submission``, best first.
+
+    ``restrict`` narrows the candidates to what the viewer may see (``visible_submissions``).
+    """
+    if not submission.text and submission.latitude is None:
+        return []
+    s = Submission
+    statement = select(s).where(
+        s.id != submission.id,
+        s.merged_into_id.is_(None),
+        s.status != "duplicate",
+        s.created_at >= submission.created_at - WINDOW,
+        s.created_at <= submission.created_at + WINDOW,
+    )
+    if submission.strategy:
+        statement = statement.where(s.strategy == submission.strategy)
+    statement = restrict(statement).order_by(s.id.desc()).limit(MAX_CANDIDATES)
+    mine = trigrams(submission.text)
+    found: list[Suggestion] = []
+    for other in session.scalars(statement):
+        similarity = jaccard(mine, trigrams(other.text))
+        metres = None
+        if None not in (submission.latitude, submission.longitude, other.latitude, other.longitude):
+            metres = distance_m(
+                submission.latitude, submission.longitude, other.latitude, other.longitude
+            )
+        nearby = metres is not None and metres <= NEARBY_METRES
+        if similarity < MIN_TEXT_SIMILARITY and not (
+            nearby and similarity >= MIN_TEXT_SIMILARITY_NEARBY
+        ):
+            continue
+        score = similarity + (0.25 * (1 - metres / NEARBY_METRES) if nearby else 0.0)
+        found.append(Suggestion(other, round(min(score, 1.0), 4), similarity, metres))
+    found.sort(key=lambda x: (-x.score, -x.submission.id))
+    return found[:limit]

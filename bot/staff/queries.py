@@ -1,0 +1,354 @@
+"""The queue's filters, keyset pagination, facet counts and residents' counts.
+
+Reused by the exports so a CSV holds exactly what the queue shows::
+
+    filters = QueueFilters.from_args(request.args)
+    statement = filtered(visible_submissions(select(Submission), user), filters)
+
+Search is a ``LIKE '%…%'`` on the stored text (and an exact tracking number): Thai has no
+spaces between words, so a substring match is what staff expect, and it needs no database
+extension. Thai has no letter case; Latin letters match case-insensitively on SQLite and
+case-sensitively on PostgreSQL. On 200,000 rows a search reads the whole text column (about
+0.4 s per scan on SQLite); PostgreSQL's pg_trgm GIN index or SQLite's FTS5 trigram tokenizer
+would index it, but we do not depend on either being available.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.needs.statuses import STATUS_LABELS
+from bot.thai import BANGKOK, parse_thai_date
+from storage.models import Community, Media, Submission
+
+SORTS = {"new": "ใหม่ล่าสุดก่อน", "old": "เก่าสุดก่อน", "confidence": "ความมั่นใจต่ำสุดก่อน"}
+SOURCES = {"line": "LINE", "survey": "แบบสำรวจ", "staff": "เจ้าหน้าที่บันทึก"}
+MAX_SEARCH = 100
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue shows: filters, search text and sort, read from a query string."""
+
+    strategy: str = ""
+    subarea: str = ""
+    kind: str = ""
+    status: str = ""
+    community: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    unsure: bool = False
+    unconfirmed: bool = False
+    photo: bool = False
+    location: bool = False
+    source: str = ""
+    q: str = ""
+    sort: str = "new"
+    merged: bool = False
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> QueueFilters:
+        """Read filters from request arguments; anything unreadable is dropped, never fatal."""
+        errors: list[str] = []
+
+        def text(name: str, limit: int = 32) -> str:
+            return (args.get(name) or "").strip()[:limit]
+
+        def flag(name: str) -> bool:
+            return (args.get(name) or "") in {"1", "on", "true", "yes"}
+
+        community = None
+        if text("community").isdigit():
+            community = int(text("community"))
+        dates: dict[str, date | None] = {}
+        for name, label in (("date_from", "ตั้งแต่วันที่"), ("date_to", "ถึงวันที่")):
+            raw = text(name)
+            dates[name] = parse_thai_date(raw)
+            if raw and dates[name] is None:
+                errors.append(f"อ่าน{label}ไม่ได้ (ใช้รูปแบบ วว/ดด/ปปปป เช่น 26/11/2569)")
+        status = text("status")
+        sort = text("sort") or "new"
+        source = text("source")
+        return cls(
+            strategy=text("strategy"),
+            subarea=text("subarea"),
+            kind=text("kind"),
+            status=status if status in STATUS_LABELS else "",
+            community=community,
+            date_from=dates["date_from"],
+            date_to=dates["date_to"],
+            unsure=flag("unsure"),
+            unconfirmed=flag("unconfirmed"),
+            photo=flag("photo"),
+            location=flag("location"),
+            source=source if source in SOURCES else "",
+            q=" ".join((args.get("q") or "").split())[:MAX_SEARCH],
+            sort=sort if sort in SORTS else "new",
+            merged=flag("merged"),
+            errors=tuple(errors),
+        )
+
+    def to_args(self, **changes: Any) -> dict[str, str]:
+        """Return the non-default filters as query arguments (for links and forms)."""
+        current = replace(self, **changes) if changes else self
+        out: dict[str, str] = {}
+        for f in fields(current):
+            if f.name == "errors":
+                continue
+            value = getattr(current, f.name)
+            if value in (None, "", False) or (f.name == "sort" and value == "new"):
+                continue
+            if isinstance(value, bool):
+                out[f.name] = "1"
+            elif isinstance(value, date):
+                out[f.name] = value.isoformat()
+            else:
+                out[f.name] = str(value)
+        return out
+
+    @property
+    def active(self) -> bool:
+        """True when anything narrows the list."""
+        return bool(set(self.to_args()) - {"sort"})
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=BANGKOK)
+
+
+def filtered(
+    statement: Select[Any], filters: QueueFilters, *, skip: Iterable[str] = (), scan: bool = False
+) -> Select:
+    """Add ``filters``' conditions to a select over Submission (``skip`` names ignored ones).
+
+    ``scan`` words the "not merged" condition so no index serves it: for a count that must
+    read every row anyway (text search), a plain scan beats thousands of index lookups.
+    """
+    skip = set(skip)
+    s = Submission
+    conditions = []
+    if not filters.merged:
+        conditions.append(
+            func.coalesce(s.merged_into_id, 0) == 0 if scan else s.merged_into_id.is_(None)
+        )
+    if filters.strategy and "strategy" not in skip:
+        conditions.append(s.strategy == filters.strategy)
+    if filters.subarea and "subarea" not in skip:
+        conditions.append(s.subarea == filters.subarea)
+    if filters.kind and "kind" not in skip:
+        conditions.append(s.kind == filters.kind)
+    if filters.status and "status" not in skip:
+        conditions.append(s.status == filters.status)
+    if filters.community is not None and "community" not in skip:
+        conditions.append(s.community_id == filters.community)
+    if filters.source and "source" not in skip:
+        conditions.append(s.source == filters.source)
+    if filters.date_from:
+        conditions.append(s.created_at >= _day_start(filters.date_from))
+    if filters.date_to:
+        conditions.append(s.created_at < _day_start(filters.date_to + timedelta(days=1)))
+    if filters.unsure:
+        conditions.append(and_(s.unsure.is_(True), s.label_confirmed.is_(False)))
+    if filters.unconfirmed:
+        conditions.append(s.label_confirmed.is_(False))
+    if filters.photo:
+        conditions.append(exists().where(Media.submission_id == s.id))
+    if filters.location:
+        conditions.append(s.latitude.is_not(None))
+    if filters.q:
+        pattern = "%" + _escape_like(filters.q) + "%"
+        conditions.append(
+            or_(s.text.like(pattern, escape="\\"), s.tracking_no == filters.q.upper())
+        )
+    return statement.where(*conditions) if conditions else statement
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- keyset pagination -------------------------------------------------------------------------
+
+
+def encode_cursor(submission: Submission, sort: str) -> str:
+    """Return the opaque cursor that continues after ``submission`` in ``sort`` order."""
+    if sort == "confidence":
+        key = "n" if submission.confidence is None else repr(float(submission.confidence))
+        raw = f"{key}|{submission.id}"
+    else:
+        raw = str(submission.id)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[float | None, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if sort == "confidence":
+            key, ident = raw.split("|")
+            return (None if key == "n" else float(key)), int(ident)
+        return None, int(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def ordered_page(statement: Select[Any], sort: str, cursor: str | None) -> Select[Any]:
+    """Order by ``sort`` and start after ``cursor`` (keyset: no OFFSET, steady on big tables).
+
+    ``new``/``old`` follow the id (the order submissions arrived in); ``confidence`` puts the
+    least confident first, submissions without a score last.
+    """
+    s = Submission
+    key = _decode_cursor(cursor, sort) if cursor else None
+    if sort == "old":
+        if key:
+            statement = statement.where(s.id > key[1])
+        return statement.order_by(s.id.asc())
+    if sort == "confidence":
+        if key:
+            value, ident = key
+            if value is None:
+                statement = statement.where(s.confidence.is_(None), s.id > ident)
+            else:
+                statement = statement.where(
+                    or_(
+                        s.confidence > value,
+                        and_(s.confidence == value, s.id > ident),
+                        s.confidence.is_(None),
+                    )
+                )
+        return statement.order_by(s.confidence.asc().nulls_last(), s.id.asc())
+    if key:
+        statement = statement.where(s.id < key[1])
+    return statement.order_by(s.id.desc())
+
+
+def page(
+    session: Session, statement: Select[Any], sort: str, cursor: str | None, size: int
+) -> tuple[list[Submission], str | None]:
+    """Return one page of submissions and the cursor of the next page (None at the end)."""
+    rows = list(session.scalars(ordered_page(statement, sort, cursor).limit(size + 1)))
+    if len(rows) > size:
+        return rows[:size], encode_cursor(rows[size - 1], sort)
+    return rows, None
+
+
+# --- counts -------------------------------------------------------------------------------
+
+
+FACETS = ("status", "strategy", "kind")
+
+
+def facet_counts(
+    session: Session, base: Select[Any], filters: QueueFilters
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """Return the number of matches and, per status, strategy and kind, how many match.
+
+    One grouped query serves every count: rows are grouped by the three columns under the
+    other filters, then each facet sums the groups that pass the *other two* facet filters
+    (so the status counts show what each status would give with the rest unchanged).
+    """
+    s = Submission
+    # Structured filters are answered from ix_submissions_facets alone; the others read rows.
+    reads_rows = bool(filters.q or filters.photo or filters.location)
+    statement = filtered(base, filters, skip=FACETS, scan=reads_rows).with_only_columns(
+        s.status, s.strategy, s.kind, func.count()
+    )
+    # Grouping by kind first keeps SQLite from walking the status index row by row.
+    groups = session.execute(statement.group_by(s.kind, s.strategy, s.status)).all()
+    chosen = {name: getattr(filters, name) for name in FACETS}
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    total = 0
+    for status, strategy, kind, n in groups:
+        values = {"status": status, "strategy": strategy or "", "kind": kind}
+        misses = [name for name in FACETS if chosen[name] and values[name] != chosen[name]]
+        if not misses:
+            total += n
+        for name in FACETS:
+            if not misses or misses == [name]:
+                counts[name][values[name]] = counts[name].get(values[name], 0) + n
+    return total, counts
+
+
+def count(session: Session, statement: Select[Any]) -> int:
+    """Count the rows a select over Submission returns."""
+    return session.scalar(statement.with_only_columns(func.count(Submission.id)).order_by(None))
+
+
+@dataclass(frozen=True)
+class Reporters:
+    """Who raised a need: distinct residents (merged duplicates included) and their communities."""
+
+    count: int
+    communities: tuple[str, ...]
+    submissions: int
+
+
+def reporters(session: Session, primary_ids: Sequence[int]) -> dict[int, Reporters]:
+    """Return, for each primary submission id, how many residents raised it and from where.
+
+    A submission without a resident (a survey or staff entry) counts as one reporter.
+    """
+    if not primary_ids:
+        return {}
+    s = Submission
+    wanted = set(primary_ids)
+    rows = session.execute(
+        select(s.id, s.merged_into_id, s.resident_id, Community.name)
+        .outerjoin(Community, Community.id == s.community_id)
+        .where(or_(s.id.in_(primary_ids), s.merged_into_id.in_(primary_ids)))
+    ).all()
+    people: dict[int, set[Any]] = {i: set() for i in primary_ids}
+    places: dict[int, list[str]] = {i: [] for i in primary_ids}
+    sizes: dict[int, int] = dict.fromkeys(primary_ids, 0)
+    anonymous = 0
+    for ident, merged_into_id, resident_id, community in rows:
+        primary = ident if ident in wanted else merged_into_id
+        sizes[primary] += 1
+        if resident_id is None:
+            anonymous += 1
+            people[primary].add(("anonymous", anonymous))
+        else:
+            people[primary].add(resident_id)
+        if community and community not in places[primary]:
+            places[primary].append(community)
+    return {i: Reporters(len(people[i]), tuple(sorted(places[i])), sizes[i]) for i in primary_ids}
+
+
+def all_ids(session: Session, statement: Select[Any], limit: int) -> list[int]:
+    """Return up to ``limit`` ids of a filtered select (for "select all matching")."""
+    return list(
+        session.scalars(
+            statement.with_only_columns(Submission.id).order_by(Submission.id).limit(limit)
+        )
+    )
+
+
+def communities(session: Session, *, active_only: bool = False) -> list[Community]:
+    """Return communities in their configured order."""
+    statement = select(Community).order_by(Community.position, Community.id)
+    if active_only:
+        statement = statement.where(Community.active.is_(True))
+    return list(session.scalars(statement))
+
+
+__all__ = [
+    "QueueFilters",
+    "Reporters",
+    "all_ids",
+    "communities",
+    "count",
+    "encode_cursor",
+    "facet_counts",
+    "filtered",
+    "ordered_page",
+    "page",
+    "reporters",
+]

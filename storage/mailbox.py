@@ -1,0 +1,234 @@
+"""The mailbox: the webhook inbox and the LINE outbox (and photos to fetch); store once, claim by
+exactly one worker, finish.
+
+Claims work for several processes on one database. PostgreSQL locks candidate rows with
+``FOR UPDATE SKIP LOCKED``; SQLite runs one ``UPDATE … RETURNING`` so the claim is a single
+write (SQLite serialises writers). A claim is a lease: a row claimed by a process that died
+is claimed again once the lease has run out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.base import utcnow
+from storage.db import is_sqlite
+from storage.models import InboxEvent, Media, OutboxMessage, Resident
+
+# What replaces a deleted resident's words in messages already sent to them.
+REDACTED_MESSAGE = {"type": "text", "text": "(ลบตามคำขอของผู้ใช้)"}
+LEASE = timedelta(minutes=2)
+MAX_INBOX_ATTEMPTS = 5
+
+
+def store_inbox_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert webhook events, skipping ids already stored; return how many were new.
+
+    Each row has ``webhook_event_id``, ``event_type``, ``line_user_id``, ``payload``, ``mode``
+    and ``is_redelivery``. A redelivered event that was stored before is not stored again.
+    """
+    if not rows:
+        return 0
+    now = utcnow()
+    values = [
+        {**row, "status": "pending", "received_at": now, "next_attempt_at": now} for row in rows
+    ]
+    connection = session.connection()
+    statement = _INSERT_INBOX[connection.dialect.name == "postgresql"]
+    return len(connection.execute(statement, values).all())
+
+
+# Built once, with values passed as parameters (executemany) so the compiled form is cached:
+# this runs on every webhook request, and compiling a multi-row VALUES each time cost half of it.
+_INSERT_INBOX = {
+    is_postgresql: dialect.insert(InboxEvent)
+    .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+    .returning(InboxEvent.id)
+    for is_postgresql, dialect in ((True, postgresql), (False, sqlite))
+}
+
+
+def _claimable(model, working: str, now: datetime) -> ColumnElement[bool]:
+    expired = and_(model.status == working, model.claimed_at < now - LEASE)
+    ready = and_(model.status == "pending", model.next_attempt_at <= now)
+    return or_(ready, expired)
+
+
+def _claim(session: Session, model, working: str, worker: str, limit: int) -> list[int]:
+    now = utcnow()
+    condition = _claimable(model, working, now)
+    candidates = select(model.id).where(condition).order_by(model.id).limit(limit)
+    changes = {
+        "status": working,
+        "claimed_by": worker,
+        "claimed_at": now,
+        "attempts": model.attempts + 1,
+    }
+    if is_sqlite(session):
+        statement = (
+            update(model)
+            .where(model.id.in_(candidates.scalar_subquery()), condition)
+            .values(**changes)
+            .returning(model.id)
+        )
+        ids = list(session.scalars(statement))
+    else:
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(model).where(model.id.in_(ids)).values(**changes))
+    return sorted(ids)
+
+
+def claim_inbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+    """Claim up to ``limit`` unprocessed inbox rows for ``worker``; commit right after."""
+    return _claim(session, InboxEvent, "processing", worker, limit)
+
+
+def claim_outbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+    """Claim up to ``limit`` outbox rows that are due for ``worker``; commit right after."""
+    return _claim(session, OutboxMessage, "sending", worker, limit)
+
+
+def claim_media(session: Session, worker: str, limit: int = 5) -> list[int]:
+    """Claim up to ``limit`` photos still to be downloaded from LINE; commit right after."""
+    return _claim(session, Media, "downloading", worker, limit)
+
+
+# Built once: the worker runs it for every event (like the webhook's insert).
+_CLAIMED_PAYLOAD = (
+    select(InboxEvent.payload, Resident.consent)
+    .outerjoin(Resident, Resident.line_user_id == InboxEvent.line_user_id)
+    .where(
+        InboxEvent.id == bindparam("event_id"),
+        InboxEvent.status == "processing",
+        InboxEvent.claimed_by == bindparam("worker"),
+    )
+)
+
+
+def claimed_payload(
+    session: Session, event_id: int, worker: str
+) -> tuple[dict[str, Any], str | None] | None:
+    """Return the payload of an inbox row ``worker`` holds and its sender's consent ("given",
+    "pending", …; None for a stranger), without locking the row (None if it is not held)."""
+    found = session.execute(_CLAIMED_PAYLOAD, {"event_id": event_id, "worker": worker}).first()
+    return None if found is None else (found.payload or {}, found.consent)
+
+
+def load_claimed_inbox(session: Session, event_id: int, worker: str) -> InboxEvent | None:
+    """Return the inbox row if ``worker`` still holds its claim (another may have taken over)."""
+    row = session.get(InboxEvent, event_id, with_for_update=not is_sqlite(session))
+    if row is None or row.status != "processing" or row.claimed_by != worker:
+        return None
+    return row
+
+
+def finish_inbox(session: Session, row: InboxEvent) -> None:
+    """Mark an inbox row done and drop its payload: the message text now lives elsewhere."""
+    row.status = "done"
+    row.processed_at = utcnow()
+    row.payload = None
+    row.error = None
+
+
+def fail_inbox(session: Session, row: InboxEvent, error: str) -> None:
+    """Record why processing failed; retried until ``MAX_INBOX_ATTEMPTS``, then left failed."""
+    row.error = error[:2000]
+    row.claimed_by = None
+    row.claimed_at = None
+    row.status = "failed" if row.attempts >= MAX_INBOX_ATTEMPTS else "pending"
+    row.next_attempt_at = utcnow() + backoff(row.attempts)
+
+
+def enqueue(
+    session: Session,
+    to: str | list[str],
+    messages: list[dict[str, Any]],
+    *,
+    purpose: str,
+    reply_token: str | None = None,
+    reply_deadline: datetime | None = None,
+) -> OutboxMessage:
+    """Add a push (to one user) or a multicast (to a list) to the outbox; the caller commits."""
+    if not messages or len(messages) > 5:
+        raise ValueError("LINE takes 1 to 5 messages per request")
+    kind = "multicast" if isinstance(to, list) else "push"
+    if kind == "multicast" and not 1 <= len(to) <= 500:
+        raise ValueError("a multicast goes to 1 to 500 users")
+    row = OutboxMessage(
+        kind=kind,
+        to=to,
+        messages=messages,
+        purpose=purpose,
+        reply_token=reply_token,
+        reply_deadline=reply_deadline,
+    )
+    session.add(row)
+    return row
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait before the next try: 2, 4, 8 … seconds, capped at 10 minutes."""
+    return timedelta(seconds=min(600, 2 ** max(1, attempts)))
+
+
+MAX_OUTBOX_ATTEMPTS = 12
+
+
+def outbox_counts(session: Session, purpose: str | None = None) -> dict[str, int]:
+    """Return how many outbox rows are in each status (for one purpose if given)."""
+    statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if purpose is not None:
+        statement = statement.where(OutboxMessage.purpose == purpose)
+    return {status: count for status, count in session.execute(statement)}
+
+
+def forget_line_user(session: Session, line_user_id: str, now: datetime) -> None:
+    """Drop a LINE user's unprocessed webhook events and the content of messages to them."""
+    session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.line_user_id == line_user_id,
+            InboxEvent.status.in_(("pending", "failed")),
+        )
+        .values(payload=None, status="skipped", processed_at=now, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.line_user_id == line_user_id)
+        .values(line_user_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # ``to`` is JSON: a push's recipient is stored as a JSON string on both databases.
+    addressed = cast(OutboxMessage.to, Text) == json.dumps(line_user_id)
+    session.execute(
+        update(OutboxMessage)
+        .where(addressed, OutboxMessage.kind == "push", OutboxMessage.status == "pending")
+        .values(status="skipped", last_error="ผู้ใช้ขอลบข้อมูล (personal data deleted)")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(addressed, OutboxMessage.kind == "push", OutboxMessage.status != "sending")
+        .values(messages=[REDACTED_MESSAGE], to="deleted")
+        .execution_options(synchronize_session=False)
+    )
+    # Survey multicasts list many residents: take only this one out (a row being sent right now
+    # keeps its list until it is done, so its retry stays the same request).
+    listed = cast(OutboxMessage.to, Text).contains(json.dumps(line_user_id))
+    for row in session.scalars(
+        select(OutboxMessage).where(
+            listed, OutboxMessage.kind == "multicast", OutboxMessage.status != "sending"
+        )
+    ):
+        row.to = [user for user in row.to if user != line_user_id]
+        if not row.to and row.status == "pending":
+            row.status = "skipped"
