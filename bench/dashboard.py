@@ -66,13 +66,13 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 
 def seed(app, rows: int, rng: random.Random) -> None:
     """Insert ``rows`` submissions (and residents, media, projects, links) in batches."""
-    import nlp
     from bot.db import session_factory
+    from bot.needs.classification import taxonomy
     from storage import plan as plan_store
     from storage import staff
     from storage.models import Community, Media, Resident, Submission
 
-    tax = nlp.taxonomy()
+    tax = taxonomy(app)
     subareas = {s.code: [sub.code for sub in s.subareas] for s in tax.strategies}
     Session = session_factory(app)
     with Session() as session:

@@ -13,12 +13,12 @@ __all__ = ["create_app"]
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
-    import nlp
     from bot import config as app_config
     from bot import db, simulator, staff, surveys, thai
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
+    from bot.needs import classification
     from bot.simulator import standin
     from bot.staff import admin, auth, overview, plan, queue
     from bot.staff.exports import views as exports
@@ -34,15 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure_logging()
 
     app.extensions["ruamkid"] = load_municipality(app.config["RUAMKID_SETTINGS"])
-    nlp.configure(
-        model_dir=app.config["MODEL_DIR"],
-        taxonomy_path=app.config["TAXONOMY_FILE"],
-        **(
-            {"unsure_threshold": app.config["UNSURE_THRESHOLD"]}
-            if app.config["UNSURE_THRESHOLD"] is not None
-            else {}
-        ),
-    )
+    classification.init_app(app)
     db.init_app(app)
     line_api.init_app(app)
     worker.init_app(app)

@@ -35,20 +35,6 @@ __all__ = [
     "is_heldout",
     "load_taxonomy",
     "normalize",
-    # TRANSITIONAL: module-level functions on a process-default Classifier (nlp/default.py)
-    "activate",
-    "active_version",
-    "classify",
-    "classify_many",
-    "configure",
-    "corpus_examples",
-    "evaluate",
-    "heldout_examples",
-    "list_models",
-    "read_examples",
-    "taxonomy",
-    "tokenize",
-    "train",
 ]
 
 _WHERE = {
@@ -70,41 +56,12 @@ _WHERE = {
     "TaxonomyError": "nlp.taxonomies",
     "load_taxonomy": "nlp.taxonomies",
     "normalize": "nlp.text",
-    # TRANSITIONAL: delete with nlp/default.py, the names in __all__ and the import below.
-    "activate": "nlp.default",
-    "active_version": "nlp.default",
-    "classify": "nlp.default",
-    "classify_many": "nlp.default",
-    "configure": "nlp.default",
-    "corpus_examples": "nlp.default",
-    "evaluate": "nlp.default",
-    "heldout_examples": "nlp.default",
-    "list_models": "nlp.default",
-    "read_examples": "nlp.default",
-    "taxonomy": "nlp.default",
-    "tokenize": "nlp.default",
-    "train": "nlp.default",
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from nlp.classifier import Classifier
     from nlp.config import Settings
     from nlp.corpus import Example, is_heldout
-    from nlp.default import (  # TRANSITIONAL, see __all__
-        activate,
-        active_version,
-        classify,
-        classify_many,
-        configure,
-        corpus_examples,
-        evaluate,
-        heldout_examples,
-        list_models,
-        read_examples,
-        taxonomy,
-        tokenize,
-        train,
-    )
     from nlp.evaluation import Report
     from nlp.registry import ModelError, ModelInfo
     from nlp.results import Prediction, ScoredLabel, TrainResult

@@ -22,6 +22,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import text
 from werkzeug import Request, Response
 
+import nlp
 from bot import create_app
 from bot.db import dispose, session_factory
 from bot.line.worker import Worker
@@ -183,6 +184,12 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One classifier model folder for the whole test session (built once, on first use)."""
     shared = os.environ.get("RUAMKID_TEST_MODEL_DIR")
     return Path(shared) if shared else tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def classifier(model_dir: Path) -> nlp.Classifier:
+    """The classifier the app builds from the session's model folder, for tests without an app."""
+    return nlp.Classifier(model_dir)
 
 
 @pytest.fixture

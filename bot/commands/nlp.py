@@ -13,6 +13,7 @@ import click
 from flask.cli import with_appcontext
 
 import nlp
+from bot.needs.classification import classifier
 
 __all__ = ["classify_command", "nlp_group", "staff_examples"]
 
@@ -43,7 +44,7 @@ def staff_examples() -> tuple[list[nlp.Example], int]:
     for label, embedding in rows:
         key = ("submission", label.submission_id) if label.submission_id else ("label", label.id)
         latest[key] = (label, embedding)  # a later correction replaces an earlier label
-    tax = nlp.taxonomy()
+    tax = classifier().taxonomy
     examples: list[nlp.Example] = []
     skipped = 0
     for label, embedding in latest.values():
@@ -96,7 +97,7 @@ def train_command(force: bool, no_staff_labels: bool, as_json: bool) -> None:
                 state["done"] = target
             state["stage"] = stage
 
-        result = nlp.train(extra, force=force, progress=progress)
+        result = classifier().train(extra, force=force, progress=progress)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -124,12 +125,12 @@ def evaluate_command(file: Path, as_json: bool) -> None:
     from nlp.corpus import CorpusError
 
     try:
-        rows, labels = nlp.read_examples(file)
+        rows, labels = classifier().read_examples(file)
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from None
     if not rows:
         raise click.ClickException(f"{file}: no labelled rows")
-    report = nlp.evaluate(rows, labels=labels)
+    report = classifier().evaluate(rows, labels=labels)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -141,7 +142,7 @@ def evaluate_command(file: Path, as_json: bool) -> None:
 @with_appcontext
 def models_command(as_json: bool) -> None:
     """List model versions, oldest first; * marks the active one."""
-    models = nlp.list_models()
+    models = classifier().list_models()
     if as_json:
         click.echo(json.dumps([m.to_dict() for m in models], ensure_ascii=False, indent=2))
         return
@@ -173,7 +174,7 @@ def _fmt(value: float | None) -> str:
 def activate_command(version: str) -> None:
     """Make VERSION the active model (roll back or forward)."""
     try:
-        nlp.activate(version)
+        classifier().activate(version)
     except nlp.ModelError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"active model: {version}")
@@ -224,7 +225,7 @@ def classify_command(source: IO[str]) -> None:
     batch: list[tuple[str, dict[str, Any] | None]] = []
 
     def flush() -> None:
-        preds = nlp.classify_many([text for text, _ in batch])
+        preds = classifier().classify_many([text for text, _ in batch])
         for pred, (_, source) in zip(preds, batch, strict=True):
             click.echo(json.dumps(_output(pred, source), ensure_ascii=False))
         batch.clear()

@@ -29,6 +29,7 @@ from bot import residents
 from bot.db import session_factory
 from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
 from bot.line.events import IncomingEvent
+from bot.needs import classification
 from bot.residents.context import Context
 from storage import mailbox
 from storage.base import utcnow
@@ -172,7 +173,7 @@ class Worker:
                 return  # no longer ours: another worker took it over
             payload, consent = claimed
             event = IncomingEvent.from_dict(payload)
-            reading = residents.reading_ahead(event, consent)
+            reading = residents.reading_ahead(event, consent, classification.classifier(self.app))
             try:
                 if reading is not None:
                     # Before the row lock, with no transaction open: the first classification
@@ -204,6 +205,7 @@ class Worker:
         context = Context(
             session=session,
             municipality=self.app.extensions["ruamkid"],
+            classifier=classification.classifier(self.app),
             display_name=self.api.display_name,
             config=self.app.config,
             handlers=residents.handlers(self.app),

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask, current_app
+
 import nlp
+
+EXTENSION = "ruamkid_classifier"
 
 # The submission columns a classification fills.
 COLUMNS = (
@@ -23,6 +27,26 @@ COLUMNS = (
     "model_version",
     "embedding",
 )
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's classifier from its configuration (loads nothing until first used)."""
+    threshold = app.config["UNSURE_THRESHOLD"]
+    app.extensions[EXTENSION] = nlp.Classifier(
+        app.config["MODEL_DIR"],
+        taxonomy_path=app.config["TAXONOMY_FILE"],
+        **({"unsure_threshold": threshold} if threshold is not None else {}),
+    )
+
+
+def classifier(app: Flask | None = None) -> nlp.Classifier:
+    """Return the app's classifier (the current app's by default)."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def taxonomy(app: Flask | None = None) -> nlp.Taxonomy:
+    """Return the plan's taxonomy the app's classifier sorts into."""
+    return classifier(app).taxonomy
 
 
 @dataclass(frozen=True)

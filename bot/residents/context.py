@@ -1,4 +1,5 @@
-"""What conversation logic may use: a session, the municipality, the time, a profile lookup,
+"""What conversation logic may use: a session, the municipality, the classifier, the time, a
+profile lookup,
 and the handlers other parts registered to see a resident's turn first.
 
 Built by the worker for each event; tests build one directly, with no LINE and no Flask.
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+import nlp
 from bot.municipality import Municipality
 from storage.base import utcnow
 
@@ -23,6 +25,8 @@ class Context:
 
     session: Session
     municipality: Municipality
+    # Sorts a text into the plan; its taxonomy names the categories residents read.
+    classifier: nlp.Classifier
     # Returns the LINE display name of a user id, or None.
     display_name: Callable[[str], str | None] = lambda _user_id: None
     config: Mapping[str, Any] = field(default_factory=dict)

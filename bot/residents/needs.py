@@ -38,7 +38,7 @@ def category_words(
     A fresh ``classification`` brings its strategy and sub-area names; otherwise they come
     from the taxonomy, looked up once.
     """
-    taxonomy = nlp.taxonomy()
+    taxonomy = turn.context.classifier.taxonomy
     unknown = turn.say("submission_uncategorised")
     try:
         kind = taxonomy.kind_name(submission.kind)
@@ -208,7 +208,7 @@ def on_fix(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     submission = _own_editable(turn, postback)
     if not isinstance(submission, Submission):
         return submission  # the refusal
-    taxonomy = nlp.taxonomy()
+    taxonomy = turn.context.classifier.taxonomy
     known = set(taxonomy.strategy_codes)
     codes = [
         entry.get("code")
@@ -231,7 +231,7 @@ def on_all(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     submission = _own_editable(turn, postback)
     if not isinstance(submission, Submission):
         return submission  # the refusal
-    taxonomy = nlp.taxonomy()
+    taxonomy = turn.context.classifier.taxonomy
     return _strategies(turn, taxonomy, submission, list(taxonomy.strategy_codes))
 
 
@@ -263,7 +263,7 @@ def on_strategy(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     if not isinstance(submission, Submission):
         return submission  # the refusal
     try:
-        strategy = nlp.taxonomy().strategy(postback.params.get("c", ""))
+        strategy = turn.context.classifier.taxonomy.strategy(postback.params.get("c", ""))
     except KeyError:
         return _refuse(turn)
     # Room for "not sure" and "back" besides the sub-areas.
@@ -299,7 +299,7 @@ def on_category(turn: Turn, postback: postbacks.Postback) -> list[Message]:
     if not isinstance(submission, Submission):
         return submission  # the refusal
     code = postback.params.get("c", "")
-    taxonomy = nlp.taxonomy()
+    taxonomy = turn.context.classifier.taxonomy
     if code in taxonomy.strategy_codes:
         strategy, subarea = code, None
     elif code in taxonomy.subarea_codes:

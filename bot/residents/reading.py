@@ -19,8 +19,9 @@ from bot.residents.keywords import command_of
 class Reading:
     """A text message's command and classification, each computed on first use."""
 
-    def __init__(self, text: str | None) -> None:
+    def __init__(self, text: str | None, classifier: nlp.Classifier) -> None:
         self.text = text or ""
+        self.classifier = classifier
 
     @cached_property
     def command(self) -> str | None:
@@ -30,7 +31,7 @@ class Reading:
     @cached_property
     def prediction(self) -> nlp.Prediction:
         """What the classifier says about the message."""
-        return nlp.classify(self.text)
+        return self.classifier.classify(self.text)
 
     def read(self) -> None:
         """Work out the command now, and the classification unless the message is a command."""
@@ -38,9 +39,11 @@ class Reading:
             _ = self.prediction
 
 
-def reading_ahead(event: IncomingEvent, consent: str | None) -> Reading | None:
+def reading_ahead(
+    event: IncomingEvent, consent: str | None, classifier: nlp.Classifier
+) -> Reading | None:
     """Return the reading to do before the event's row is locked: a text from a resident whose
     ``consent`` is given (a stranger's words are never kept, so never classified); else None."""
     if event.type != "message" or event.message_type != "text" or event.standby:
         return None
-    return Reading(event.text) if consent == "given" else None
+    return Reading(event.text, classifier) if consent == "given" else None

@@ -32,7 +32,7 @@ class Turn:
     def __post_init__(self) -> None:
         self.say = wording(self.context.municipality)
         if self.reading is None and self.event.message_type == "text":
-            self.reading = Reading(self.event.text)
+            self.reading = Reading(self.event.text, self.context.classifier)
 
     @property
     def command(self) -> str | None:

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-import nlp
 from bot.accounts import ROLE_LABELS, audit, current_staff, role_required
 from bot.db import get_session
+from bot.needs import classification
 from bot.staff.queries import communities as list_communities
 from storage import staff
 from storage.models import Community
@@ -253,7 +253,7 @@ def update_community(community_id: int) -> Response:
 @role_required("admin")
 def taxonomy() -> str:
     """Show the plan's strategies, sub-areas and kinds (read-only; edited in the TOML file)."""
-    return render_template("dashboard/admin_taxonomy.html", taxonomy=nlp.taxonomy())
+    return render_template("dashboard/admin_taxonomy.html", taxonomy=classification.taxonomy())
 
 
 @bp.get("/audit")

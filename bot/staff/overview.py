@@ -18,9 +18,9 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-import nlp
 from bot.accounts import current_staff, role_required, visible_submissions
 from bot.db import get_session
+from bot.needs.classification import taxonomy
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff.charts import bar_chart, line_chart
 from bot.staff.queries import communities
@@ -227,7 +227,7 @@ def index() -> str:
     scope = ("leader", user.community_id) if user.role == "leader" else ("all",)
     stats = _cached(("stats", scope, months), lambda: compute_stats(session, period))
 
-    tax = nlp.taxonomy()
+    tax = taxonomy()
     today = utcnow().astimezone(BANGKOK).date()
     first_month = monthly({}, today)[0][0]
     first_week = weekly({}, today)[0][0]

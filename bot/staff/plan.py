@@ -28,6 +28,7 @@ import nlp
 from bot.accounts import audit, can_see, current_staff, role_required
 from bot.db import get_session
 from bot.needs import actions
+from bot.needs.classification import taxonomy
 from bot.wording import current_wording
 from storage import plan as store
 from storage.models import Submission
@@ -96,7 +97,7 @@ class ProjectForm(FlaskForm):
         if not field.data:
             return
         try:
-            parent = nlp.taxonomy().strategy_of_subarea(field.data).code
+            parent = taxonomy().strategy_of_subarea(field.data).code
         except KeyError:
             raise ValidationError("ไม่พบแนวทางนี้") from None
         if parent != self.strategy.data:
@@ -140,12 +141,12 @@ class ProjectForm(FlaskForm):
 
 def plan_years() -> tuple[int, ...]:
     """Return the plan years (BE) from the taxonomy, e.g. (2566, …, 2570)."""
-    return tuple(nlp.taxonomy().plan.years)
+    return tuple(taxonomy().plan.years)
 
 
 def project_form(project: store.Project | None = None, **defaults: Any) -> ProjectForm:
     """Build the project form with one budget field per plan year and the taxonomy's choices."""
-    tax = nlp.taxonomy()
+    tax = taxonomy()
     attrs = {
         f"budget_{year}": StringField(f"ปี {year} (บาท)", validators=[_amount])
         for year in plan_years()
@@ -183,7 +184,7 @@ def project_form(project: store.Project | None = None, **defaults: Any) -> Proje
 def index() -> str:
     """Show strategies and sub-areas with their projects."""
     session = get_session()
-    tax = nlp.taxonomy()
+    tax = taxonomy()
     strategy = (request.args.get("strategy") or "").strip()[:32]
     subarea = (request.args.get("subarea") or "").strip()[:32]
     edition = (request.args.get("edition") or "").strip()[:16]
@@ -219,7 +220,7 @@ def index() -> str:
 @role_required("admin", "staff")
 def new_project() -> str | Response:
     """Create a project."""
-    tax = nlp.taxonomy()
+    tax = taxonomy()
     strategy = (request.args.get("strategy") or "").strip()[:32]
     defaults: dict[str, Any] = {}
     if strategy in tax.strategy_codes:
@@ -285,7 +286,7 @@ def project(project_id: int) -> str:
     item = store.get_project(session, project_id) or abort(404)
     summary = store.need_summary(session, item)
     per_need = store.residents_by_submission(session, [s.id for s in summary.submissions])
-    tax = nlp.taxonomy()
+    tax = taxonomy()
     return render_template(
         "plan/project.html",
         project=item,

@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
-import nlp
 from bot.accounts import (
     StaffUser,
     audit,
@@ -41,6 +40,7 @@ from bot.accounts import (
 )
 from bot.db import get_session
 from bot.needs import actions
+from bot.needs.classification import taxonomy
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
 from bot.staff import duplicates, queries
 from bot.wording import current_wording
@@ -110,13 +110,9 @@ def _extras(app: Flask | None = None) -> _Extras:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _taxonomy() -> nlp.Taxonomy:
-    return nlp.taxonomy()
-
-
 def _labels() -> dict[str, Any]:
     """Thai names of strategies, sub-areas and kinds for the templates."""
-    tax = _taxonomy()
+    tax = taxonomy()
     strategies = {s.code: s.name for s in tax.strategies}
     subareas = {sub.code: sub.name for s in tax.strategies for sub in s.subareas}
     kinds = {k.code: k.name for k in tax.kinds}
@@ -299,7 +295,7 @@ def classify(submission_id: int) -> Response:
     session = get_session()
     user = current_staff()
     submission = _load_visible(submission_id)
-    tax = _taxonomy()
+    tax = taxonomy()
     strategy = (request.form.get("strategy") or "").strip() or None
     subarea = (request.form.get("subarea") or "").strip() or None
     kind = (request.form.get("kind") or "").strip()

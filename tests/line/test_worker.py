@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import nlp
+from bot.needs import classification
 from bot.residents import reading
 from storage import mailbox
 from tests import line_events
@@ -12,10 +12,11 @@ from tests.residents.support import TRACKING, USER, join, last_text
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def calls(app, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record, in order, each classification, command lookup and inbox row lock."""
     seen: list[str] = []
-    classify, command_of, lock = nlp.classify, reading.command_of, mailbox.load_claimed_inbox
+    classifier = classification.classifier(app)
+    classify, command_of, lock = classifier.classify, reading.command_of, mailbox.load_claimed_inbox
 
     def counted_classify(text):
         seen.append("classify")
@@ -29,7 +30,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append("lock")
         return lock(*args, **kwargs)
 
-    monkeypatch.setattr(nlp, "classify", counted_classify)
+    monkeypatch.setattr(classifier, "classify", counted_classify)
     monkeypatch.setattr(reading, "command_of", counted_command_of)
     monkeypatch.setattr(mailbox, "load_claimed_inbox", counted_lock)
     return seen

@@ -179,7 +179,7 @@ def test_names_and_texts_never_reach_the_logs(line, line_api, caplog):
     assert "สมศรี" not in logged and "หลุม" not in logged and "บ้านเลขที่" not in logged
 
 
-def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app):
+def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app, classifier):
     from bot.line.events import IncomingEvent
     from bot.needs.erasure import erase_resident
     from bot.residents import handle_event
@@ -211,7 +211,7 @@ def test_unprocessed_events_of_a_deleted_resident_are_dropped(session, app):
         message_type="text",
         text="สวัสดี",
     )
-    assert handle_event(context(session), event)
+    assert handle_event(context(session, classifier), event)
     assert (
         session.scalar(select(Resident.consent).where(Resident.line_user_id == USER)) == "pending"
     )

@@ -18,15 +18,8 @@ from pathlib import Path
 import pytest
 
 import nlp
-from nlp import default
 
 DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture(autouse=True)
-def _keep_default_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TRANSITIONAL (nlp/default.py): a test may configure the process default; restore it."""
-    monkeypatch.setattr(default, "_classifier", default._classifier)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,11 @@ import pytest
 
 import nlp
 from bot.cli import main
+from bot.needs import classification
 from nlp.embeddings import EMBEDDING_DIM, encode_embedding
 
 
-def test_classify_reads_lines_and_json_lines(runner) -> None:
+def test_classify_reads_lines_and_json_lines(app, runner) -> None:
     stdin = "\n".join(
         [
             "ไฟกิ่งหน้าวัดดับมาสามวันแล้วเจ้า",
@@ -46,14 +47,14 @@ def test_classify_reads_lines_and_json_lines(runner) -> None:
     assert second["kind"] == "other" and second["strategy"] is None
     assert third["id"] == 7 and third["strategy"] == "LPN-S7"
     assert fourth["kind"] == "other"
-    assert first["model_version"] == nlp.active_version()
+    assert first["model_version"] == classification.classifier(app).active_version()
 
 
-def test_models_lists_the_active_version(runner) -> None:
+def test_models_lists_the_active_version(app, runner) -> None:
     runner.invoke(main, args=["classify"], input="ถนนพัง\n")  # make sure a model exists
     result = runner.invoke(main, args=["nlp", "models"])
     assert result.exit_code == 0, result.output
-    active = nlp.active_version()
+    active = classification.classifier(app).active_version()
     assert any(line.startswith("*") and active in line for line in result.stdout.splitlines())
     as_json = json.loads(runner.invoke(main, args=["nlp", "models", "--json"]).stdout)
     assert [m["version"] for m in as_json if m["active"]] == [active]
@@ -105,7 +106,8 @@ def test_train_with_staff_labels_and_rollback(
     from storage.models import Submission, TrainingLabel
 
     # Train into a folder of its own, on the small corpus, so the shared model is untouched.
-    nlp.configure(model_dir=tmp_path / "models", corpus_dir=mini_corpus, use_embeddings=False)
+    small = nlp.Classifier(tmp_path / "models", corpus_dir=mini_corpus, use_embeddings=False)
+    app.extensions[classification.EXTENSION] = small
     vector = encode_embedding(np.full(EMBEDDING_DIM, 0.05, dtype=np.float32))
     for i in range(6):
         sub = Submission(
@@ -142,7 +144,7 @@ def test_train_with_staff_labels_and_rollback(
     assert result.exit_code == 0, result.output
     assert "staff labels: 6 used, 2 skipped" in result.stdout
     assert "activated" in result.stdout
-    first = nlp.active_version()
+    first = small.active_version()
     meta = json.loads(
         (tmp_path / "models" / "versions" / first / "metadata.json").read_text("utf-8")
     )
@@ -155,7 +157,7 @@ def test_train_with_staff_labels_and_rollback(
 
     rolled = runner.invoke(main, args=["nlp", "activate", first])
     assert rolled.exit_code == 0, rolled.output
-    assert nlp.active_version() == first
+    assert small.active_version() == first
     missing = runner.invoke(main, args=["nlp", "activate", "20990101-000000-00000000"])
     assert missing.exit_code != 0 and "refusing" in missing.output
 

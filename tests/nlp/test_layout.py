@@ -1,4 +1,4 @@
-"""How nlp/ is put together: a cheap import, no import cycle, the default section kept apart."""
+"""How nlp/ is put together: a cheap import, no import cycle, no process-global classifier."""
 
 from __future__ import annotations
 
@@ -62,9 +62,9 @@ def test_no_import_cycle() -> None:
         visit(name, ())
 
 
-def test_only_the_package_names_the_default_section() -> None:
-    users = sorted(n for n in MODULES if "nlp.default" in imports_of(n))
-    assert users == ["nlp"]  # nlp/__init__.py's lazy exports, nothing else
+def test_no_process_global_classifier() -> None:
+    # A Classifier is built from explicit settings (the app factory builds one per app).
+    assert not hasattr(nlp, "classify") and not hasattr(nlp, "configure")
 
 
 def test_every_public_name_resolves() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+import nlp
 from bot.municipality import load_municipality
 from bot.residents.context import Context
 from storage.models import Community, Resident
@@ -99,7 +100,7 @@ def community_id(session, name: str) -> int:
     return session.scalar(select(Community.id).where(Community.name == name))
 
 
-def context(session, **kwargs: Any) -> Context:
+def context(session, classifier: nlp.Classifier, **kwargs: Any) -> Context:
     """Build a Context by hand (no Flask, no LINE)."""
     kwargs.setdefault("municipality", load_municipality())
-    return Context(session=session, **kwargs)
+    return Context(session=session, classifier=classifier, **kwargs)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.needs import classification
 from bot.needs.actions import change_status
 from bot.thai import thai_date
 from storage.models import OutboxMessage, Submission, SubmissionEvent, TrainingLabel
@@ -178,11 +179,9 @@ def test_greetings_thanks_and_tests_are_not_submissions(line, line_api, session,
     assert "วิธีแจ้งเรื่อง" in reply
 
 
-def test_a_message_the_model_doubts_is_small_talk_is_kept_for_staff(line, line_api, session):
-    import nlp
-
+def test_a_message_the_model_doubts_is_small_talk_is_kept_for_staff(app, line, line_api, session):
     join(line, line_api)
-    doubtful = nlp.classify("ท่อตัน")
+    doubtful = classification.classifier(app).classify("ท่อตัน")
     assert doubtful.kind == "other" and doubtful.unsure  # the model's doubt, not a stub
     line.send(line_events.text("ท่อตัน", USER))
     (submission,) = _submissions(session)

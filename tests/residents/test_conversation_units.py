@@ -180,8 +180,8 @@ def test_command_words_are_forgiving_but_only_whole_messages(typed, command):
 # --- handle_event with a hand-built context ------------------------------------------------
 
 
-def test_follow_by_hand_asks_consent_and_stores_nothing_personal(session):
-    ctx = context(session, display_name=lambda user: "แดง")
+def test_follow_by_hand_asks_consent_and_stores_nothing_personal(session, classifier):
+    ctx = context(session, classifier, display_name=lambda user: "แดง")
     messages = handle_event(ctx, _event(type="follow"))
     check_limits(messages)
     assert "คุณแดง" in messages[0]["text"]
@@ -189,17 +189,22 @@ def test_follow_by_hand_asks_consent_and_stores_nothing_personal(session):
     assert stored.consent == "pending" and stored.display_name is None
 
 
-def test_event_without_a_user_is_not_answered(session):
-    assert handle_event(context(session), _event(type="message", user_id=None, text="x")) == []
+def test_event_without_a_user_is_not_answered(session, classifier):
+    assert (
+        handle_event(context(session, classifier), _event(type="message", user_id=None, text="x"))
+        == []
+    )
 
 
-def test_unfollow_of_a_stranger_creates_nobody(session):
-    assert handle_event(context(session), _event(type="unfollow", reply_token=None)) == []
+def test_unfollow_of_a_stranger_creates_nobody(session, classifier):
+    assert (
+        handle_event(context(session, classifier), _event(type="unfollow", reply_token=None)) == []
+    )
     assert session.scalar(select(Resident)) is None
 
 
-def test_open_submission_window_and_ownership(session):
-    ctx = context(session)
+def test_open_submission_window_and_ownership(session, classifier):
+    ctx = context(session, classifier)
     resident = Resident(line_user_id=USER, consent="given", state={})
     other = Resident(line_user_id="U" + "9" * 32, consent="given", state={})
     session.add_all([resident, other])
@@ -214,7 +219,7 @@ def test_open_submission_window_and_ownership(session):
     assert open_submission(session, resident, ctx.now, {"done"}) is None
 
 
-def test_a_registered_handler_gets_the_event_first(session):
+def test_a_registered_handler_gets_the_event_first(session, classifier):
     seen = []
 
     def survey_like(turn):
@@ -223,7 +228,7 @@ def test_a_registered_handler_gets_the_event_first(session):
 
     session.add(Resident(line_user_id=USER, consent="given", state={}))
     session.flush()
-    ctx = context(session, handlers=[survey_like])
+    ctx = context(session, classifier, handlers=[survey_like])
     messages = handle_event(ctx, _event(type="message", message_type="text", text="ถนนพัง"))
     assert messages == [{"type": "text", "text": "คำถามข้อ 1"}]
     assert seen == [(USER, "ถนนพัง")]
@@ -239,21 +244,21 @@ def test_surveys_plug_into_the_conversation_and_the_worker(app):
     assert [job.name for job in app.extensions[worker.EXTENSION].jobs] == ["surveys"]
 
 
-def test_messages_are_plain_json(session):
+def test_messages_are_plain_json(session, classifier):
     import json
 
-    ctx = context(session)
+    ctx = context(session, classifier)
     messages = handle_event(ctx, _event(type="follow"))
     assert json.loads(json.dumps(messages, ensure_ascii=False)) == messages
     assert all(dataclasses.is_dataclass(m) is False for m in messages)
 
 
-def test_handlers_speak_the_settings_files_words(session):
+def test_handlers_speak_the_settings_files_words(session, classifier):
     municipality = dataclasses.replace(
         load_municipality(),
         messages={"greeting": "สวัสดีเจ้า {name} จาก {municipality}"},
         short_name="เทศบาลทดสอบ",
     )
-    ctx = context(session, municipality=municipality, display_name=lambda user: "แก้ว")
+    ctx = context(session, classifier, municipality=municipality, display_name=lambda user: "แก้ว")
     messages = handle_event(ctx, _event(type="follow"))
     assert messages[0]["text"] == "สวัสดีเจ้า คุณแก้ว จาก เทศบาลทดสอบ"

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-import nlp
 from bot.line.api import Quota
 from bot.line.events import IncomingEvent
 from bot.municipality import load_municipality
@@ -70,11 +69,22 @@ def event(resident, *, data: str | None = None, text: str | None = None) -> Inco
     )
 
 
-def run(session, resident, now=None, **kwargs):
-    context = Context(session=session, municipality=MUNICIPALITY, now=now or utcnow())
-    replies = answering.try_handle(Turn(context, event(resident, **kwargs), resident))
-    session.commit()
-    return replies
+@pytest.fixture
+def run(session, classifier):
+    """Let the survey engine take one event of ``resident``; return its replies (or None)."""
+
+    def take(resident, now=None, **kwargs):
+        context = Context(
+            session=session,
+            municipality=MUNICIPALITY,
+            classifier=classifier,
+            now=now or utcnow(),
+        )
+        replies = answering.try_handle(Turn(context, event(resident, **kwargs), resident))
+        session.commit()
+        return replies
+
+    return take
 
 
 def buttons(message) -> list[dict]:
@@ -118,48 +128,48 @@ def test_postback_data_is_parsed_strictly(data, expected):
         assert expected.encode() == data
 
 
-def test_not_for_a_survey_returns_none(session, sent):
+def test_not_for_a_survey_returns_none(session, sent, run):
     survey, (resident, *_) = sent
-    assert run(session, resident, text="ถนนหน้าบ้านเป็นหลุมค่ะ") is None
-    assert run(session, resident, data="action=consent&v=yes") is None
+    assert run(resident, text="ถนนหน้าบ้านเป็นหลุมค่ะ") is None
+    assert run(resident, data="action=consent&v=yes") is None
 
 
-def test_single_multiple_rating_skip_and_summary(session, sent):
+def test_single_multiple_rating_skip_and_summary(session, sent, run):
     survey, (resident, *_) = sent
     single, multiple, rating, text = survey.questions
 
-    first = run(session, resident, data=f"sv={survey.id}&a=start")
+    first = run(resident, data=f"sv={survey.id}&a=start")
     assert "ข้อ 1/4" in first[0]["text"]
     labels = [a["label"] for a in buttons(first[0])]
     assert labels == ["ถนนและทางเท้า", "ไฟฟ้าส่องสว่าง", "ขยะ"]
     assert all(len(a["data"]) <= 300 for a in buttons(first[0]))
 
-    reply = run(session, resident, data=buttons(first[0])[1]["data"])
+    reply = run(resident, data=buttons(first[0])[1]["data"])
     assert "ข้อ 2/4" in reply[0]["text"]
     answer, recipient = answer_of(session, survey, resident, single)
     assert answer.option_ids == [single.options[1].id]
     assert recipient.status == "answering"
 
     o1, o2, o3 = (o.id for o in multiple.options)
-    reply = run(session, resident, data=f"sv={survey.id}&q={multiple.id}&o={o1}")
-    reply = run(session, resident, data=f"sv={survey.id}&q={multiple.id}&o={o3}")
+    reply = run(resident, data=f"sv={survey.id}&q={multiple.id}&o={o1}")
+    reply = run(resident, data=f"sv={survey.id}&q={multiple.id}&o={o3}")
     labels = [a["label"] for a in buttons(reply[0])]
     assert labels == ["✓ ออกกำลังกาย", "ฝึกอาชีพ", "✓ ดูแลผู้สูงอายุ", "เสร็จ"]
-    reply = run(session, resident, data=f"sv={survey.id}&q={multiple.id}&o={o3}")
+    reply = run(resident, data=f"sv={survey.id}&q={multiple.id}&o={o3}")
     assert [a["label"] for a in buttons(reply[0])][2] == "ดูแลผู้สูงอายุ"
     # Nothing is stored until "เสร็จ".
     assert answer_of(session, survey, resident, multiple)[0] is None
-    reply = run(session, resident, data=f"sv={survey.id}&q={multiple.id}&a=done")
+    reply = run(resident, data=f"sv={survey.id}&q={multiple.id}&a=done")
     assert answer_of(session, survey, resident, multiple)[0].option_ids == [o1]
     assert "ข้อ 3/4" in reply[0]["text"]
     assert [a["label"] for a in buttons(reply[0])][-1] == "ข้ามข้อนี้"
 
-    reply = run(session, resident, data=f"sv={survey.id}&q={rating.id}&r=4")
+    reply = run(resident, data=f"sv={survey.id}&q={rating.id}&r=4")
     assert answer_of(session, survey, resident, rating)[0].rating == 4
     assert "ข้อ 4/4" in reply[0]["text"]
     assert resident.state["survey"] == {"id": survey.id, "q": text.id}
 
-    reply = run(session, resident, data=f"sv={survey.id}&q={text.id}&a=skip")
+    reply = run(resident, data=f"sv={survey.id}&q={text.id}&a=skip")
     summary = reply[0]["text"]
     assert "ขอบคุณ" in summary and "ไฟฟ้าส่องสว่าง" in summary and "4 ⭐" in summary
     assert [a["label"] for a in buttons(reply[0])] == [f"แก้ไขข้อ {n}" for n in range(1, 5)]
@@ -168,48 +178,47 @@ def test_single_multiple_rating_skip_and_summary(session, sent):
     assert "survey" not in resident.state
 
 
-def test_changing_an_answer_updates_the_same_row(session, sent):
+def test_changing_an_answer_updates_the_same_row(session, sent, run):
     survey, (resident, *_) = sent
     single = survey.questions[0]
-    run(session, resident, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}")
-    reply = run(session, resident, data=f"sv={survey.id}&q={single.id}&a=edit")
+    run(resident, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}")
+    reply = run(resident, data=f"sv={survey.id}&q={single.id}&a=edit")
     assert "คำตอบเดิมของท่าน: ถนนและทางเท้า" in reply[0]["text"]
-    run(session, resident, data=f"sv={survey.id}&q={single.id}&o={single.options[2].id}")
+    run(resident, data=f"sv={survey.id}&q={single.id}&o={single.options[2].id}")
     rows = session.scalars(select(SurveyAnswer).where(SurveyAnswer.question_id == single.id))
     assert [r.option_ids for r in rows] == [[single.options[2].id]]
 
 
-def test_required_questions_cannot_be_skipped(session, sent):
+def test_required_questions_cannot_be_skipped(session, sent, run):
     survey, (resident, *_) = sent
     single, multiple = survey.questions[:2]
-    reply = run(session, resident, data=f"sv={survey.id}&q={single.id}&a=skip")
+    reply = run(resident, data=f"sv={survey.id}&q={single.id}&a=skip")
     assert "จำเป็นต้องตอบ" in reply[0]["text"]
     assert answer_of(session, survey, resident, single)[0] is None
-    reply = run(session, resident, data=f"sv={survey.id}&q={multiple.id}&a=done")
+    reply = run(resident, data=f"sv={survey.id}&q={multiple.id}&a=done")
     assert "อย่างน้อย 1 คำตอบ" in reply[0]["text"]
     assert answer_of(session, survey, resident, multiple)[0] is None
 
 
-def test_a_need_typed_during_buttons_is_not_swallowed_and_resume_keeps_place(session, sent):
+def test_a_need_typed_during_buttons_is_not_swallowed_and_resume_keeps_place(session, sent, run):
     survey, (resident, *_) = sent
     single, multiple = survey.questions[:2]
-    run(session, resident, data=f"sv={survey.id}&a=start")
-    run(session, resident, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}")
-    assert run(session, resident, text="ไฟกิ่งหน้าบ้านดับสามวันแล้วค่ะ") is None
-    reply = run(session, resident, text="แบบสำรวจ")
+    run(resident, data=f"sv={survey.id}&a=start")
+    run(resident, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}")
+    assert run(resident, text="ไฟกิ่งหน้าบ้านดับสามวันแล้วค่ะ") is None
+    reply = run(resident, text="แบบสำรวจ")
     assert "ทำแบบสำรวจต่อ" in reply[0]["text"]
     assert "ข้อ 2/4" in reply[0]["text"] and multiple.text in reply[0]["text"]
 
 
-def test_free_text_question_takes_the_next_message_but_not_commands(session, sent, model_dir):
-    nlp.configure(model_dir=model_dir)
+def test_free_text_question_takes_the_next_message_but_not_commands(session, sent, run):
     survey, (resident, *_) = sent
     text_q = survey.questions[3]
-    reply = run(session, resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
+    reply = run(resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
     assert "พิมพ์คำตอบ" in reply[0]["text"]
-    assert run(session, resident, text="ติดตามเรื่อง") is None
-    assert run(session, resident, text="ข้อมูลของฉันค่ะ") is None
-    reply = run(session, resident, text="อยากให้ซ่อมถนนหน้าวัดที่เป็นหลุมเป็นบ่อค่ะ")
+    assert run(resident, text="ติดตามเรื่อง") is None
+    assert run(resident, text="ข้อมูลของฉันค่ะ") is None
+    reply = run(resident, text="อยากให้ซ่อมถนนหน้าวัดที่เป็นหลุมเป็นบ่อค่ะ")
     answer, _ = answer_of(session, survey, resident, text_q)
     assert answer.text == "อยากให้ซ่อมถนนหน้าวัดที่เป็นหลุมเป็นบ่อค่ะ"
     assert answer.classification["kind"] != "other"
@@ -222,17 +231,17 @@ def test_free_text_question_takes_the_next_message_but_not_commands(session, sen
     assert "ข้อ 1/4" in reply[0]["text"]
 
 
-def test_free_text_wait_expires(session, sent):
+def test_free_text_wait_expires(session, sent, run):
     survey, (resident, *_) = sent
     text_q = survey.questions[3]
-    run(session, resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
+    run(resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
     later = utcnow() + answering.TEXT_ANSWER_WINDOW + timedelta(minutes=1)
-    assert run(session, resident, now=later, text="ขอให้มาเก็บขยะด้วยค่ะ") is None
+    assert run(resident, now=later, text="ขอให้มาเก็บขยะด้วยค่ะ") is None
     assert answer_of(session, survey, resident, text_q)[0] is None
 
 
 @pytest.mark.parametrize("kind", ["other_survey", "other_question", "other_option", "bad_rating"])
-def test_forged_postbacks_are_refused_without_change(session, sent, make_survey, kind):
+def test_forged_postbacks_are_refused_without_change(session, sent, make_survey, kind, run):
     survey, (resident, *_) = sent
     single, multiple, rating, _ = survey.questions
     unsent = make_survey(None, title="แบบสำรวจที่ไม่ได้ส่ง")
@@ -245,17 +254,17 @@ def test_forged_postbacks_are_refused_without_change(session, sent, make_survey,
         "bad_rating": f"sv={survey.id}&q={rating.id}&r=9",
     }[kind]
     state_before = dict(resident.state or {})
-    reply = run(session, resident, data=data)
+    reply = run(resident, data=data)
     assert "ขออภัยค่ะ" in reply[0]["text"]
     assert session.scalar(select(func.count()).select_from(SurveyAnswer)) == 0
     assert (resident.state or {}) == state_before
 
 
-def test_non_recipient_is_refused(session, sent, communities, make_resident):
+def test_non_recipient_is_refused(session, sent, communities, make_resident, run):
     survey, _ = sent
     outsider = make_resident(communities[1])
     session.commit()
-    reply = run(session, outsider, data=f"sv={survey.id}&a=start")
+    reply = run(outsider, data=f"sv={survey.id}&a=start")
     assert "ขออภัยค่ะ" in reply[0]["text"]
     assert (
         session.scalar(
@@ -267,27 +276,25 @@ def test_non_recipient_is_refused(session, sent, communities, make_resident):
     )
 
 
-def test_closed_survey_refuses_politely(session, sent):
+def test_closed_survey_refuses_politely(session, sent, run):
     survey, (resident, *_) = sent
     single = survey.questions[0]
-    run(session, resident, data=f"sv={survey.id}&a=start")
+    run(resident, data=f"sv={survey.id}&a=start")
     later = survey.closes_at + timedelta(seconds=1)
-    reply = run(
-        session, resident, now=later, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}"
-    )
+    reply = run(resident, now=later, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}")
     assert "ปิดรับคำตอบแล้ว" in reply[0]["text"]
     assert answer_of(session, survey, resident, single)[0] is None
     assert "survey" not in resident.state
     # No survey open: the conversation answers "แบบสำรวจ" in its own words.
-    assert run(session, resident, now=later, text="แบบสำรวจ") is None
+    assert run(resident, now=later, text="แบบสำรวจ") is None
 
 
-def test_several_open_surveys_are_listed(session, sent, make_survey, communities):
+def test_several_open_surveys_are_listed(session, sent, make_survey, communities, run):
     survey, (resident, *_) = sent
     second = make_survey([communities[0]], title="สำรวจตลาดนัดชุมชน")
     sending.queue_survey(session, second, unlimited)
     session.commit()
-    reply = run(session, resident, text="แบบสำรวจ")
+    reply = run(resident, text="แบบสำรวจ")
     actions = buttons(reply[0])
     assert [a["data"] for a in actions] == [f"sv={survey.id}&a=start", f"sv={second.id}&a=start"]
     assert all(len(a["label"]) <= 20 for a in actions)
@@ -301,27 +308,26 @@ def test_queue_counts_and_outbox(session, sent):
     assert rows[0].purpose == f"survey:{survey.id}"
 
 
-def test_changed_free_text_updates_its_untouched_submission(session, sent, model_dir):
-    nlp.configure(model_dir=model_dir)
+def test_changed_free_text_updates_its_untouched_submission(session, sent, run):
     survey, (resident, *_) = sent
     text_q = survey.questions[3]
-    run(session, resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
-    run(session, resident, text="อยากให้ซ่อมถนนหน้าวัดที่เป็นหลุมเป็นบ่อค่ะ")
+    run(resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
+    run(resident, text="อยากให้ซ่อมถนนหน้าวัดที่เป็นหลุมเป็นบ่อค่ะ")
     first = answer_of(session, survey, resident, text_q)[0].submission_id
-    run(session, resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
-    run(session, resident, text="ขอให้เพิ่มไฟส่องสว่างในซอยมืด ๆ หลังตลาดค่ะ")
+    run(resident, data=f"sv={survey.id}&q={text_q.id}&a=edit")
+    run(resident, text="ขอให้เพิ่มไฟส่องสว่างในซอยมืด ๆ หลังตลาดค่ะ")
     answer = answer_of(session, survey, resident, text_q)[0]
     assert answer.submission_id == first
     assert session.get(Submission, first).text == "ขอให้เพิ่มไฟส่องสว่างในซอยมืด ๆ หลังตลาดค่ะ"
     assert session.scalar(select(func.count()).select_from(Submission)) == 1
 
 
-def test_forgetting_a_resident_erases_their_words_but_keeps_counts(session, sent):
+def test_forgetting_a_resident_erases_their_words_but_keeps_counts(session, sent, run):
     from storage.surveys import forget_resident
 
     survey, (resident, *_) = sent
     single, _, _, text_q = survey.questions
-    run(session, resident, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}")
+    run(resident, data=f"sv={survey.id}&q={single.id}&o={single.options[0].id}")
     _, recipient = answer_of(session, survey, resident, single)
     session.add(SurveyAnswer(recipient_id=recipient.id, question_id=text_q.id, text="บ้านเลขที่ 12/3"))
     session.commit()

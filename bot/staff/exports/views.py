@@ -24,9 +24,9 @@ from flask import (
 from openpyxl import Workbook
 from sqlalchemy import select
 
-import nlp
 from bot.accounts import audit, current_staff, role_required, visible_submissions
 from bot.db import get_session, session_factory
+from bot.needs.classification import taxonomy
 from bot.staff import queries
 from bot.staff.exports.plan import PlanOutline, build_p01, build_p02, plan_outline, plan_rows
 from bot.staff.exports.submissions import iter_submissions_csv, submission_rows
@@ -78,7 +78,7 @@ def index() -> str:
         matching=queries.count(session, statement),
         editions=editions,
         edition_label=store.edition_label,
-        years=tuple(nlp.taxonomy().plan.years),
+        years=tuple(taxonomy().plan.years),
         xlsx_max=XLSX_MAX_ROWS,
     )
 
@@ -108,7 +108,7 @@ def p02() -> Response:
 
 
 def _outline(edition: str) -> PlanOutline:
-    return plan_outline(nlp.taxonomy(), current_app.extensions["ruamkid"].name, edition)
+    return plan_outline(taxonomy(), current_app.extensions["ruamkid"].name, edition)
 
 
 def _years(outline: PlanOutline) -> str:
@@ -137,13 +137,13 @@ def submissions_csv() -> Response:
     audit("export.submissions_csv", filters=filters.to_args())
     session.commit()
     factory = session_factory()
-    taxonomy = nlp.taxonomy()
+    plan = taxonomy()
 
     def body() -> Iterator[bytes]:
         # Its own session, closed when the stream ends or the client goes away, so a slow
         # download never keeps the request's transaction open.
         with factory() as stream_session:
-            yield from iter_submissions_csv(submission_rows(stream_session, statement, taxonomy))
+            yield from iter_submissions_csv(submission_rows(stream_session, statement, plan))
 
     response = Response(body(), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=submissions.csv"
@@ -169,7 +169,7 @@ def submissions_xlsx() -> Response:
     session.commit()
     municipality = current_app.extensions["ruamkid"]
     wb = build_submissions_xlsx(
-        submission_rows(session, statement, nlp.taxonomy()),
+        submission_rows(session, statement, taxonomy()),
         title=f"รายการเรื่องจากประชาชน · {municipality.name}",
     )
     return _xlsx_response(wb, "submissions.xlsx")
