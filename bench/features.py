@@ -69,7 +69,7 @@ def main() -> None:
         cache.save()
     print(f"corpus {len(corpus)} rows: train {len(train_rows)}, held-out {len(heldout)}")
     head = (
-        f"{'variant':<40}{'strat F1':>9}{'kind F1':>9}{'other R':>9}{'cover':>7}{'prec':>7}"
+        f"{'variant':<40}{'strat F1':>9}{'kind F1':>9}{'kept':>9}{'cover':>7}{'prec':>7}"
         f"{'sub acc':>9}{'fit s':>7}"
     )
     print(head)
@@ -77,7 +77,7 @@ def main() -> None:
         m, seconds = run(classifier, variant, train_rows, heldout, cache)
         print(
             f"{name:<40}{m['strategy_macro_f1']:>9.3f}{m['kind_macro_f1']:>9.3f}"
-            f"{m['other_recall']:>9.3f}{m['coverage']:>7.3f}{m['precision_when_sure']:>7.3f}"
+            f"{m['requests_kept']:>9.3f}{m['coverage']:>7.3f}{m['precision_when_sure']:>7.3f}"
             f"{m['subarea_accuracy']:>9.3f}{seconds:>7.1f}"
         )
     if args.cv:

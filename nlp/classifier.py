@@ -20,15 +20,21 @@ from pathlib import Path
 
 from . import embeddings, registry
 from .config import DEFAULT_UNSURE_THRESHOLD, Settings
-from .corpus import Example, load_corpus, read_examples_csv, split
+from .corpus import Example, corpus_hash, load_corpus, read_examples_csv, split
 from .embeddings import Embedder, EmbeddingCache
 from .evaluation import LABELS, Report, check_request, evaluate_predictor
-from .predict import Predictor, batch_vectors, needs_model, warn_without_embeddings
+from .predict import (
+    Predictor,
+    batch_vectors,
+    needs_model,
+    rule_prediction,
+    warn_without_embeddings,
+)
 from .registry import ModelInfo
 from .results import Prediction, TrainResult
 from .taxonomies import Taxonomy, load_taxonomy
 from .text import normalize, tokenize
-from .training import Progress, train_version
+from .training import RECIPE, Progress, taxonomy_digest, train_version
 
 __all__ = ["Classifier"]
 
@@ -153,10 +159,8 @@ class Classifier:
             for i in range(start, stop):
                 if i in batch:
                     results.append(batch[i])
-                elif not norms[i]:
-                    results.append(Prediction.other(version))  # empty input
                 else:
-                    results.append(Prediction.other(version, 0.99))  # emoji, laughter, a link
+                    results.append(rule_prediction(norms[i], version))
             if progress is not None:
                 progress(stop - start)
         return results
@@ -242,6 +246,25 @@ class Classifier:
     def active_version(self) -> str | None:
         """The active model version in the model folder, or ``None`` before any."""
         return registry.read_active(self.settings.model_dir)
+
+    def is_current(self) -> bool:
+        """Tell whether the active model was trained on this corpus, taxonomy and recipe.
+
+        An upgrade that ships a new corpus or changes training makes it false: the release step
+        then trains again (``ruamkid db upgrade``), so installations get the better model.
+        """
+        version = self.active_version()
+        if version is None:
+            return False
+        try:
+            meta = registry.read_metadata(self.settings.model_dir, version)
+        except registry.ModelError:
+            return False
+        return (
+            meta.get("recipe") == RECIPE
+            and meta.get("corpus_hash") == corpus_hash(self.corpus_examples())
+            and meta.get("taxonomy_sha256") == taxonomy_digest(self.taxonomy)
+        )
 
     # --- loading ------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import hashlib
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .taxonomies import Taxonomy
@@ -58,6 +58,9 @@ class Example:
 
     ``strategy`` and ``subarea`` are ``None`` for kind ``other`` (and ``subarea`` may be unknown).
     ``embedding`` is the sentence embedding stored with a submission (float32 bytes), if any.
+    Evaluation files may say more: ``also`` lists other strategies a fair reader would accept,
+    and ``small_talk`` tells a greeting or thanks (True) from another non-request such as a
+    chain message (False) among ``other`` rows; ``None`` when the file does not say.
     """
 
     text: str
@@ -65,6 +68,8 @@ class Example:
     subarea: str | None
     kind: str
     embedding: bytes | None = None
+    also: tuple[str, ...] = field(default=(), repr=False)
+    small_talk: bool | None = field(default=None, repr=False)
 
     @property
     def is_request(self) -> bool:
@@ -109,6 +114,8 @@ def make_example(
     *,
     embedding: bytes | None = None,
     where: str = "example",
+    also: str | None = None,
+    small_talk: str | None = None,
 ) -> Example:
     """Validate labels against the taxonomy and build an :class:`Example`; raise ``CorpusError``.
 
@@ -134,7 +141,8 @@ def make_example(
     if kind not in taxonomy.kind_codes:
         raise CorpusError(f"{where}: unknown kind {kind!r}; expected one of {taxonomy.kind_codes}")
     if kind == "other":
-        return Example(text, None, None, "other", embedding)
+        flag = None if small_talk is None else small_talk.strip().lower() in {"yes", "true", "1"}
+        return Example(text, None, None, "other", embedding, small_talk=flag)
     if subarea is not None:
         try:
             owner = taxonomy.strategy_of_subarea(subarea).code
@@ -150,13 +158,18 @@ def make_example(
         raise CorpusError(
             f"{where}: unknown strategy {strategy!r}; expected one of {taxonomy.strategy_codes}"
         )
-    return Example(text, strategy, subarea, kind, embedding)
+    accepted = tuple(code.strip() for code in (also or "").split("|") if code.strip())
+    for code in accepted:
+        if code not in taxonomy.strategy_codes:
+            raise CorpusError(f"{where}: unknown strategy {code!r} in 'also'")
+    return Example(text, strategy, subarea, kind, embedding, also=accepted)
 
 
 def read_examples_csv(
     path: str | Path, taxonomy: Taxonomy, *, require_strategy_column: bool = True
 ) -> list[Example]:
-    """Read a CSV with ``text`` and ``strategy`` (optional ``subarea``, ``kind``) columns."""
+    """Read a CSV with ``text`` and ``strategy`` (optional ``subarea``, ``kind``, ``also``,
+    ``small_talk``) columns."""
     path = Path(path)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -177,6 +190,8 @@ def read_examples_csv(
                     row.get("subarea"),
                     row.get("kind"),
                     where=where,
+                    also=row.get("also"),
+                    small_talk=row.get("small_talk") if "small_talk" in fields else None,
                 )
             )
     return rows

@@ -14,7 +14,7 @@ import numpy as np
 
 from .corpus import Example
 from .embeddings import Embedder, EmbeddingCache, text_key
-from .predict import Predictor, known_vectors, needs_model
+from .predict import Predictor, known_vectors, needs_model, rule_prediction
 from .results import Prediction
 from .text import normalize
 
@@ -83,7 +83,9 @@ class Report:
     model_version: str
     n: int
     labels: dict[str, LabelReport]
-    other_recall: float | None = None
+    small_talk_recall: float | None = None  # small-talk rows the model kept out of the queue
+    requests_kept: float | None = None  # request rows filed, not answered as small talk
+    strategy_plausible: float | None = None  # strategy is the label or one in ``also``
     unsure_threshold: float | None = None
     coverage: float | None = None  # share of true requests not flagged unsure
     precision_when_sure: float | None = None  # strategy precision on those
@@ -96,8 +98,12 @@ class Report:
     def format(self) -> str:
         """Render the whole report for the terminal."""
         head = [f"model {self.model_version}  rows {self.n}"]
-        if self.other_recall is not None:
-            head.append(f"other recall {self.other_recall:.3f}")
+        if self.requests_kept is not None:
+            head.append(f"requests kept {self.requests_kept:.4f}")
+        if self.small_talk_recall is not None:
+            head.append(f"small talk recognised {self.small_talk_recall:.3f}")
+        if self.strategy_plausible is not None:
+            head.append(f"plausible strategy {self.strategy_plausible:.3f}")
         if self.coverage is not None and self.precision_when_sure is not None:
             head.append(
                 f"not unsure (threshold {self.unsure_threshold:.2f}): coverage "
@@ -182,9 +188,18 @@ def evaluate_predictor(
     Embeddings come from the rows' stored bytes, then ``cache``; the rest are embedded (and
     cached) when ``embedder`` is given, or the model runs on lexical features alone.
     """
+    preds = predict_rows(predictor, rows, cache, embedder)
+    return report_of(predictor, rows, preds, labels)
+
+
+def report_of(
+    predictor: Predictor,
+    rows: Sequence[Example],
+    preds: Sequence[Prediction],
+    labels: Sequence[str] = LABELS,
+) -> Report:
+    """Score predictions already made for labelled rows (see :func:`predict_rows`)."""
     tax = predictor.taxonomy
-    norms = [normalize(r.text) for r in rows]
-    preds = _predictions(predictor, rows, norms, cache, embedder)
     reports = {}
     if "strategy" in labels:
         pairs = [(r.strategy, p) for r, p in zip(rows, preds, strict=True) if r.strategy]
@@ -192,7 +207,7 @@ def evaluate_predictor(
             reports["strategy"] = label_report(
                 "strategy",
                 [t for t, _ in pairs],
-                [p.top3[0].code if p.top3 else "none" for _, p in pairs],
+                [p.strategy or "none" for _, p in pairs],
                 tax.strategy_codes,
             )
     if "subarea" in labels:
@@ -204,20 +219,24 @@ def evaluate_predictor(
                 [p.subarea or "none" for _, p in pairs],
                 tax.subarea_codes,
             )
-    other_recall = None
     if "kind" in labels:
         reports["kind"] = label_report(
             "kind", [r.kind for r in rows], [p.kind for p in preds], tax.kind_codes
         )
-        if any(r.kind == "other" for r in rows):
-            other_recall = reports["kind"].per_class["other"].recall
+    pairs = list(zip(rows, preds, strict=True))
+    talk = [p for r, p in pairs if r.kind == "other" and r.small_talk is not False]
+    requests = [(r, p) for r, p in pairs if r.kind != "other"]
+    small_talk_recall = sum(not p.is_request for p in talk) / len(talk) if talk else None
+    kept = sum(p.is_request for _, p in requests) / len(requests) if requests else None
     threshold = predictor.unsure_threshold
-    coverage = precision = None
-    req = [(r, p) for r, p in zip(rows, preds, strict=True) if r.strategy and p.top3]
+    coverage = precision = plausible = None
+    req = [(r, p) for r, p in requests if r.strategy and p.top3]
     if req:
-        sure = [(r, p) for r, p in req if p.top3[0].confidence >= threshold]
+        # A filed message's confidence is its strategy's; small talk counts as a miss here.
+        sure = [(r, p) for r, p in req if p.is_request and not p.unsure]
         coverage = len(sure) / len(req)
-        precision = sum(r.strategy == p.top3[0].code for r, p in sure) / len(sure) if sure else 0.0
+        precision = sum(r.strategy == p.strategy for r, p in sure) / len(sure) if sure else 0.0
+        plausible = sum(p.strategy in {r.strategy, *r.also} for r, p in req) / len(req)
     extra: dict[str, float] = {}
     if req:
         extra["strategy_top3_accuracy"] = sum(
@@ -234,20 +253,23 @@ def evaluate_predictor(
         model_version=predictor.version,
         n=len(rows),
         labels=reports,
-        other_recall=other_recall,
+        small_talk_recall=small_talk_recall,
+        requests_kept=kept,
+        strategy_plausible=plausible,
         unsure_threshold=threshold,
         coverage=coverage,
         precision_when_sure=precision,
     )
 
 
-def _predictions(
+def predict_rows(
     predictor: Predictor,
     rows: Sequence[Example],
-    norms: Sequence[str],
-    cache: EmbeddingCache | None,
-    embedder: Embedder | None,
+    cache: EmbeddingCache | None = None,
+    embedder: Embedder | None = None,
 ) -> list[Prediction]:
+    """Predict labelled rows as the classifier would, embeddings from the rows or ``cache``."""
+    norms = [normalize(r.text) for r in rows]
     embeddings = None
     if predictor.uses_embeddings:
         embeddings, missing = known_vectors(norms, [r.embedding for r in rows], cache)
@@ -259,7 +281,7 @@ def _predictions(
             if cache is not None:
                 for i, vec in zip(missing, got, strict=True):
                     cache.put(text_key(norms[i]), vec)
-    preds = [Prediction.other(predictor.version)] * len(rows)
+    preds = [rule_prediction(n, predictor.version) for n in norms]
     idx = [i for i, n in enumerate(norms) if needs_model(n)]
     if idx:
         sub_norms = [norms[i] for i in idx]
@@ -294,7 +316,9 @@ def summary(report: Report) -> dict:
         out[f"{name}_balanced_accuracy"] = round(rep.balanced_accuracy, 4)
     for key, value in report.extra.items():
         out[key] = round(value, 4)
-    out["other_recall"] = None if report.other_recall is None else round(report.other_recall, 4)
+    for key in ("small_talk_recall", "requests_kept", "strategy_plausible"):
+        value = getattr(report, key)
+        out[key] = None if value is None else round(value, 4)
     out["coverage"] = None if report.coverage is None else round(report.coverage, 4)
     out["precision_when_sure"] = (
         None if report.precision_when_sure is None else round(report.precision_when_sure, 4)

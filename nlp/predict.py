@@ -1,8 +1,8 @@
 """From normalised text and embeddings to a :class:`~nlp.results.Prediction`.
 
 A :class:`Predictor` is one loaded model version with the taxonomy and the unsure threshold
-that turn its probabilities into predictions: the rule for dropping a message as ``other``, the
-top three strategies, the sub-area under the chosen strategy.
+that turn its probabilities into predictions: small talk or a request, the top three strategies,
+the sub-area under the chosen strategy.
 """
 
 from __future__ import annotations
@@ -25,27 +25,26 @@ from .embeddings import (
 )
 from .model import Model, strategy_of
 from .results import Prediction, ScoredLabel
+from .smalltalk import is_small_talk, thanks_or_greeting_only
 from .taxonomies import Taxonomy
 from .text import PLACEHOLDERS, tokenize
 
 __all__ = [
-    "OTHER_MIN_PROBABILITY",
-    "OTHER_MIN_PROBABILITY_TOPICAL",
-    "TOPICAL_CONFIDENCE",
+    "DOUBT_PROBABILITY",
     "Predictor",
     "batch_vectors",
     "known_vectors",
     "needs_model",
+    "rule_prediction",
 ]
 
 logger = logging.getLogger(__name__)
 
-# Losing a request costs more than showing staff a greeting: drop a message as "other" only when
-# the model is fairly sure, and surer still when the text is clearly about one strategy (short
-# complaints such as "ถนนพัง" look like chit-chat to the kind head).
-OTHER_MIN_PROBABILITY = 0.65
-OTHER_MIN_PROBABILITY_TOPICAL = 0.8
-TOPICAL_CONFIDENCE = 0.95
+# Small talk is a closed class decided by nlp.smalltalk, not by the model: losing a request costs
+# more than showing staff a chain message. The model's "other" only (a) confirms that a thank-you
+# with a few more words is small talk, and (b) flags a filed message as unsure when it doubts
+# the message is a request at all (adverts, chit-chat).
+DOUBT_PROBABILITY = 0.5
 
 
 def needs_model(norm: str) -> bool:
@@ -61,6 +60,19 @@ def needs_model(norm: str) -> bool:
     for ph in PLACEHOLDERS:
         norm = norm.replace(ph, " ")
     return any(unicodedata.category(ch).startswith("L") for ch in norm)
+
+
+def rule_prediction(norm: str, version: str) -> Prediction:
+    """Predict normalised text the model cannot read: small talk, or a request to sort by hand.
+
+    Empty text, emoji and laughter are small talk; a bare link or phone number is a request.
+
+    >>> rule_prediction("<laugh> 🙏", "v").kind, rule_prediction("<url>", "v").kind
+    ('other', 'need')
+    """
+    if is_small_talk(norm):
+        return Prediction.other(version)
+    return Prediction.uncategorised(version)
 
 
 def known_vectors(
@@ -140,24 +152,20 @@ class Predictor:
         out: list[Prediction] = []
         for i in range(len(norms)):
             emb = encode_embedding(embeddings[i]) if embeddings is not None else None
-            out.append(self._one(p_kind[i], p_strat[i], p_sub[i], emb))
+            out.append(self._one(norms[i], p_kind[i], p_strat[i], p_sub[i], emb))
         return out
 
     def _one(
-        self, p_kind: np.ndarray, p_strat: np.ndarray, p_sub: np.ndarray, emb: bytes | None
+        self,
+        norm: str,
+        p_kind: np.ndarray,
+        p_strat: np.ndarray,
+        p_sub: np.ndarray,
+        emb: bytes | None,
     ) -> Prediction:
         kind_labels = self.model.kind.labels
         strat_labels = self.model.strategy_labels
         sub_labels = self.model.subarea_labels
-        k = int(np.argmax(p_kind))
-        other_min = OTHER_MIN_PROBABILITY
-        if float(p_strat.max()) >= TOPICAL_CONFIDENCE:
-            other_min = OTHER_MIN_PROBABILITY_TOPICAL
-        if kind_labels[k] == "other" and p_kind[k] < other_min:
-            masked = p_kind.copy()
-            masked[k] = -1.0
-            k = int(np.argmax(masked))
-        kind, kind_conf = kind_labels[k], float(p_kind[k])
         order = np.argsort(-p_strat, kind="stable")[:3]
         top3 = tuple(
             ScoredLabel(
@@ -165,14 +173,13 @@ class Predictor:
             )
             for j in order
         )
-        if kind == "other":
-            return Prediction.other(
-                self.version,
-                kind_conf,
-                top3=top3,
-                unsure=kind_conf < self.unsure_threshold,
-                embedding=emb,
-            )
+        other = kind_labels.index("other") if "other" in kind_labels else None
+        p_other = float(p_kind[other]) if other is not None else 0.0
+        if is_small_talk(norm) or (p_other >= DOUBT_PROBABILITY and thanks_or_greeting_only(norm)):
+            return Prediction.other(self.version, max(p_other, 0.5), top3=top3, embedding=emb)
+        requests = [j for j in range(len(kind_labels)) if j != other]
+        k = max(requests, key=lambda j: float(p_kind[j]))
+        kind_conf = float(p_kind[k]) / max(1.0 - p_other, 1e-12)
         best = top3[0]
         sub_code, sub_name, sub_conf = None, None, 0.0
         cols = [j for j, code in enumerate(sub_labels) if strategy_of(code) == best.code]
@@ -187,7 +194,7 @@ class Predictor:
             except KeyError:
                 sub_name = sub_code
         return Prediction(
-            kind=kind,
+            kind=kind_labels[k],
             kind_confidence=kind_conf,
             strategy=best.code,
             strategy_name=best.name,
@@ -196,7 +203,7 @@ class Predictor:
             confidence=best.confidence,
             subarea_confidence=sub_conf,
             top3=top3,
-            unsure=best.confidence < self.unsure_threshold,
+            unsure=best.confidence < self.unsure_threshold or p_other >= DOUBT_PROBABILITY,
             model_version=self.version,
             embedding=emb,
         )

@@ -31,9 +31,12 @@ class ScoredLabel:
 class Prediction:
     """What the classifier says about one message.
 
-    ``strategy``/``subarea`` are ``None`` when ``kind == "other"`` (not a request); ``top3``
-    still ranks strategies so staff can reassign. ``unsure`` is true when the deciding
-    confidence (strategy for a request, kind for ``other``) is under the configured threshold.
+    ``kind == "other"`` means small talk (``nlp.smalltalk``): greetings, thanks, "ok", laughter,
+    emoji, tests. Such a message is never filed, and has no strategy. Every other message is a
+    request the bot files: its kind is the likeliest of complaint, need, question and suggestion,
+    with the strategy and sub-area the model ranks first (none for a bare link or phone number).
+    ``unsure`` is true when the strategy's confidence is under the configured threshold, or when
+    the model doubts the message is a request at all: staff sort those first.
     ``embedding`` is the float32 sentence embedding to store with the submission.
     """
 
@@ -60,10 +63,10 @@ class Prediction:
         unsure: bool = False,
         embedding: bytes | None = None,
     ) -> Prediction:
-        """Build the prediction for a message that is not a request: no strategy, no sub-area.
+        """Build the prediction for small talk: no strategy, no sub-area, never filed.
 
-        Blank text, emoji or a bare link get the defaults without a model; the model's own
-        ``other`` passes its kind confidence, ranked strategies and embedding.
+        Blank text, emoji or laughter get the defaults without a model; small talk the model saw
+        passes its kind confidence, ranked strategies and embedding.
 
         >>> p = Prediction.other("20260101-000000-0123abcd")
         >>> p.kind, p.is_request, p.strategy, p.confidence, p.top3, p.unsure
@@ -84,9 +87,31 @@ class Prediction:
             embedding=embedding,
         )
 
+    @classmethod
+    def uncategorised(cls, model_version: str) -> Prediction:
+        """Build the prediction for a request the model cannot read (a bare link or phone number).
+
+        >>> p = Prediction.uncategorised("20260101-000000-0123abcd")
+        >>> p.kind, p.is_request, p.strategy, p.unsure
+        ('need', True, None, True)
+        """
+        return cls(
+            kind="need",
+            kind_confidence=0.0,
+            strategy=None,
+            strategy_name=None,
+            subarea=None,
+            subarea_name=None,
+            confidence=0.0,
+            subarea_confidence=0.0,
+            top3=(),
+            unsure=True,
+            model_version=model_version,
+        )
+
     @property
     def is_request(self) -> bool:
-        """True for complaint, need, question and suggestion; never for ``other``."""
+        """True unless the message is small talk (kind ``other``): the bot files every request."""
         return self.kind != "other"
 
     def to_dict(self) -> dict:

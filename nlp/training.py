@@ -1,15 +1,19 @@
-"""Training a model version: the corpus plus staff labels, compared with the active model.
+"""Training a model version: the corpus plus real labels, compared with the active model.
 
-A new version is saved whatever its scores and activated unless it does worse than the active
-one on the held-out rows (see :func:`train_version`). ``python -m nlp.training`` rebuilds the
-corpus embeddings shipped in ``nlp/data/embeddings`` after the corpus was edited.
+Real labels are residents' own words that staff labelled: corrections made in the queue and
+complaint books imported from earlier years. They weigh more than the written corpus, set the
+strategy prior once there are enough of them, and lead the comparison that decides whether a new
+version is activated (see :func:`train_version`). ``python -m nlp.training`` rebuilds the corpus
+embeddings shipped in ``nlp/data/embeddings`` after the corpus was edited.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -19,19 +23,25 @@ from . import registry
 from .config import Settings
 from .corpus import Example, corpus_hash, load_corpus, make_example, split
 from .embeddings import Embedder, EmbeddingCache, text_key, write_shipped_cache
-from .evaluation import evaluate_predictor, summary
-from .model import TrainConfig, TrainingData, fit_model
+from .evaluation import predict_rows, report_of, summary
+from .model import Model, TrainConfig, TrainingData, fit_model, strategy_of
 from .predict import Predictor, known_vectors
-from .results import TrainResult
+from .results import Prediction, TrainResult
 from .taxonomies import Taxonomy, load_taxonomy
 from .text import normalize, tokenize
 
 __all__ = [
+    "MIN_REAL_HELDOUT",
+    "PRIOR_MIN_LABELS",
+    "RECIPE",
     "TOLERANCE",
     "Progress",
     "build_shipped_embeddings",
+    "paired_worse",
     "prepare",
     "score",
+    "strategy_prior",
+    "taxonomy_digest",
     "train_version",
 ]
 
@@ -39,7 +49,15 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]  # (stage, fraction done)
 
-TOLERANCE = 0.005  # a new model may score this much lower and still be activated
+TOLERANCE = 0.005  # on the written corpus, a new model may score this much lower and still win
+# With this many held-out real labels the comparison is decided on them, not on the corpus.
+MIN_REAL_HELDOUT = 20
+# With this many real labels to train on, they also set the strategy prior (strategy_prior).
+PRIOR_MIN_LABELS = 100
+PRIOR_SMOOTHING = 2.0  # pseudo-labels per strategy, so a strategy absent from the labels stays
+# Bumped whenever training changes what a model learns from the same data, so an upgraded
+# installation retrains (see Classifier.is_current).
+RECIPE = 2
 
 
 def prepare(
@@ -109,12 +127,15 @@ def train_version(
     force: bool = False,
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Train on the corpus plus staff labels, save the version, activate it unless it is worse.
+    """Train on the corpus plus real labels, save the version, activate it unless it is worse.
 
-    The new model and the active one are both scored on the corpus held-out split and on the
-    held-out part of the staff labels (same hash rule); the new one is activated when neither
-    score drops by more than :data:`TOLERANCE`, or when ``force`` is true. The caller holds
-    :func:`nlp.registry.training_lock` on ``settings.model_dir``.
+    ``extra_examples`` are real labels. A fixed quarter of them (by the corpus's hash rule) is
+    held out; the rest weigh :attr:`TrainConfig.real_weight` each and, from
+    :data:`PRIOR_MIN_LABELS` on, set the strategy prior. With at least :data:`MIN_REAL_HELDOUT`
+    held-out real labels the new model replaces the active one unless it is significantly worse
+    on them (:func:`paired_worse`); with fewer, unless its corpus held-out score (or real-label
+    score) drops by more than :data:`TOLERANCE`. ``force`` activates it regardless. The caller
+    holds :func:`nlp.registry.training_lock` on ``settings.model_dir``.
     """
     started = time.perf_counter()
 
@@ -131,7 +152,7 @@ def train_version(
             ex.subarea,
             ex.kind,
             embedding=ex.embedding,
-            where=f"staff label {i}",
+            where=f"real label {i}",
         )
         for i, ex in enumerate(extra_examples)
     ]
@@ -142,23 +163,27 @@ def train_version(
     cache = EmbeddingCache(settings.model_dir, embedder.model_id) if embedder is not None else None
     rows = train_rows + extra_train
     data = prepare(rows, taxonomy, embedder, cache, report_progress, (0.02, 0.6))
-    data.weights[len(train_rows) :] = TrainConfig().extra_weight
     config = TrainConfig(use_embeddings=embedder is not None)
+    data.weights[len(train_rows) :] = config.real_weight
 
     stages = {"features": 0.65, "kind": 0.75, "strategy": 0.85, "subarea": 0.9}
     model = fit_model(data, taxonomy, config, lambda s: report_progress(s, stages.get(s, 0.9)))
+    prior = strategy_prior(model, extra_train)
+    _shift_prior(model, prior)
     digest = model.weights_digest()
 
-    def metrics(predictor: Predictor) -> dict:
-        def on(split_rows: list[Example]) -> dict:
-            if not split_rows:
-                return {}
-            report = evaluate_predictor(predictor, split_rows, cache=cache, embedder=embedder)
-            return summary(report)
+    def evaluate(predictor: Predictor) -> tuple[dict, list[Prediction]]:
+        out = {}
+        for name, split_rows in (("heldout", heldout), ("real_heldout", extra_heldout)):
+            preds = predict_rows(predictor, split_rows, cache, embedder) if split_rows else []
+            out[name] = summary(report_of(predictor, split_rows, preds)) if split_rows else {}
+            if name == "real_heldout":
+                real_preds = preds
+        return out, real_preds
 
-        return {"heldout": on(heldout), "staff_heldout": on(extra_heldout)}
-
-    new_metrics = metrics(Predictor(model, "candidate", taxonomy, settings.unsure_threshold))
+    new_metrics, new_real = evaluate(
+        Predictor(model, "candidate", taxonomy, settings.unsure_threshold)
+    )
     report_progress("evaluate", 0.95)
 
     previous = registry.read_active(settings.model_dir)
@@ -171,21 +196,25 @@ def train_version(
             logger.warning("active model unusable (%s); the new one replaces it", exc)
         else:
             prev = Predictor(prev_model, previous, taxonomy, settings.unsure_threshold, prev_meta)
-            prev_metrics = metrics(prev)
-            activated, reason = _compare(new_metrics, prev_metrics, bool(extra_heldout), force)
+            prev_metrics, prev_real = evaluate(prev)
+            activated, reason = _compare(
+                new_metrics, prev_metrics, extra_heldout, new_real, prev_real, force
+            )
     if cache is not None:
         cache.save()
     meta = {
         "weights_sha256": digest,
         "features": "lexical+embeddings" if model.featurizer.uses_embeddings else "lexical",
         "embedder": embedder.model_id if embedder is not None else None,
+        "recipe": RECIPE,
         "corpus_hash": corpus_hash(corpus),
-        "taxonomy_sha256": _taxonomy_digest(taxonomy),
+        "taxonomy_sha256": taxonomy_digest(taxonomy),
         "n_corpus": len(corpus),
         "n_train": len(rows),
         "n_heldout": len(heldout),
-        "n_staff": len(extras),
-        "n_staff_heldout": len(extra_heldout),
+        "n_real": len(extras),
+        "n_real_heldout": len(extra_heldout),
+        "strategy_prior": prior,
         "metrics": new_metrics,
         "activated_on_creation": activated,
         "reason": reason,
@@ -215,23 +244,101 @@ def train_version(
     )
 
 
-def _compare(new: dict, previous: dict, has_staff: bool, force: bool) -> tuple[bool, str]:
+def strategy_prior(model: Model, real: Sequence[Example]) -> dict[str, float]:
+    """Return per-strategy factors that move the model's prior towards the one residents show.
+
+    The heads are fitted with balanced class weights, so the model's own prior is even over its
+    topic labels: a strategy with eight sub-areas starts eight times likelier than one with a
+    single label. Without enough real labels the target is even over strategies, half-way
+    (square root of the ratio: a plan's strategies are equally worth hearing). From
+    :data:`PRIOR_MIN_LABELS` real labels on, the target is their own share of each strategy
+    (smoothed by :data:`PRIOR_SMOOTHING` per strategy), all the way: they say how often each
+    strategy truly comes up. Measured in docs/nlp.md.
+    """
+    strategies = model.strategy_labels
+    labels = Counter(strategy_of(label) for label in model.subarea_labels)
+    counts = Counter(ex.strategy for ex in real if ex.strategy in strategies)
+    if len(real) >= PRIOR_MIN_LABELS:
+        total, smoothing, power = sum(counts.values()), PRIOR_SMOOTHING, 1.0
+    else:
+        total, smoothing, power = 0, 1.0, 0.5
+        counts = Counter()
+    target = {
+        c: (counts[c] + smoothing) / (total + smoothing * len(strategies)) for c in strategies
+    }
+    share = {c: labels[c] / len(model.subarea_labels) for c in strategies}
+    return {c: round((target[c] / share[c]) ** power, 4) for c in strategies}
+
+
+def _shift_prior(model: Model, prior: dict[str, float]) -> None:
+    """Multiply each strategy's probability by its factor, through the topic head's intercepts.
+
+    softmax((x·W + b) / T): adding T·log(f) to the intercept of every label of a strategy
+    multiplies that strategy's share by f before the probabilities are renormalised.
+    """
+    head = model.topic
+    shift = np.array([np.log(prior[strategy_of(label)]) for label in head.labels])
+    head.intercept = (head.intercept + head.temperature * shift).astype(np.float32)
+
+
+def paired_worse(
+    rows: Sequence[Example], new: Sequence[Prediction], old: Sequence[Prediction]
+) -> tuple[bool, int, int]:
+    """Tell whether ``new`` gets significantly more strategies wrong than ``old`` on ``rows``.
+
+    A paired (McNemar) comparison: only rows where exactly one model is right count. ``new`` is
+    worse when it loses more such rows than it wins by more than two standard errors; a few
+    held-out labels never block a model by chance. Returns (worse, lost, won).
+
+    >>> import dataclasses
+    >>> rows = [Example("t", "LPN-S7", None, "complaint")] * 10
+    >>> right, wrong = Prediction.uncategorised("v"), Prediction.other("v")
+    >>> right = dataclasses.replace(right, strategy="LPN-S7")
+    >>> paired_worse(rows, [wrong] * 2 + [right] * 8, [right] * 10)
+    (False, 2, 0)
+    >>> paired_worse(rows, [wrong] * 9 + [right], [right] * 10)
+    (True, 9, 0)
+    """
+    lost = won = 0
+    for row, n, o in zip(rows, new, old, strict=True):
+        new_right, old_right = n.strategy == row.strategy, o.strategy == row.strategy
+        lost += old_right and not new_right
+        won += new_right and not old_right
+    return lost - won > 2 * math.sqrt(lost + won), lost, won
+
+
+def _compare(
+    new: dict,
+    previous: dict,
+    real_heldout: Sequence[Example],
+    new_real: Sequence[Prediction],
+    previous_real: Sequence[Prediction],
+    force: bool,
+) -> tuple[bool, str]:
     """Decide whether the new model is activated, and say why."""
     worse = []
-    new_score, prev_score = score(new["heldout"]), score(previous["heldout"])
-    if new_score < prev_score - TOLERANCE:
-        worse.append(f"held-out score {new_score:.3f} < {prev_score:.3f}")
-    new_score, prev_score = score(new["staff_heldout"]), score(previous["staff_heldout"])
-    if has_staff and new_score < prev_score - TOLERANCE:
-        worse.append(f"staff-label score {new_score:.3f} < {prev_score:.3f}")
+    if len(real_heldout) >= MIN_REAL_HELDOUT:
+        is_worse, lost, won = paired_worse(real_heldout, new_real, previous_real)
+        basis = f"{len(real_heldout)} held-out real labels: {won} won, {lost} lost"
+        if is_worse:
+            worse.append(f"significantly worse on {basis}")
+    else:
+        basis = "the corpus held-out split"
+        new_score, prev_score = score(new["heldout"]), score(previous["heldout"])
+        if new_score < prev_score - TOLERANCE:
+            worse.append(f"held-out score {new_score:.3f} < {prev_score:.3f}")
+        new_score, prev_score = score(new["real_heldout"]), score(previous["real_heldout"])
+        if real_heldout and new_score < prev_score - TOLERANCE:
+            worse.append(f"real-label score {new_score:.3f} < {prev_score:.3f}")
     if worse and not force:
         return False, "worse than the active model: " + "; ".join(worse)
     if worse:
         return True, "forced despite: " + "; ".join(worse)
-    return True, "not worse than the active model"
+    return True, f"not worse than the active model on {basis}"
 
 
-def _taxonomy_digest(taxonomy: Taxonomy) -> str:
+def taxonomy_digest(taxonomy: Taxonomy) -> str:
+    """sha256 of the taxonomy file a model was trained with ("" for one built in code)."""
     return hashlib.sha256(Path(taxonomy.source).read_bytes()).hexdigest() if taxonomy.source else ""
 
 

@@ -181,9 +181,18 @@ def line_api(httpserver: HTTPServer) -> Iterator[LineStandIn]:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One classifier model folder for the whole test session (built once, on first use)."""
+    """One classifier model folder for the whole test session (built once, on first use).
+
+    A folder kept between runs (RUAMKID_TEST_MODEL_DIR) whose model was trained on another
+    corpus or recipe is retrained on first use, so tests never judge a stale model.
+    """
     shared = os.environ.get("RUAMKID_TEST_MODEL_DIR")
-    return Path(shared) if shared else tmp_path_factory.mktemp("models")
+    if not shared:
+        return tmp_path_factory.mktemp("models")
+    folder = Path(shared)
+    if not nlp.Classifier(folder).is_current():
+        (folder / "ACTIVE").unlink(missing_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

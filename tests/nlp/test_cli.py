@@ -148,7 +148,7 @@ def test_train_with_staff_labels_and_rollback(
     meta = json.loads(
         (tmp_path / "models" / "versions" / first / "metadata.json").read_text("utf-8")
     )
-    assert meta["n_staff"] == 6
+    assert meta["n_real"] == 6
 
     forced = runner.invoke(main, args=["nlp", "train", "--force", "--json"])
     assert forced.exit_code == 0, forced.output

@@ -142,13 +142,32 @@ def test_model_arrays_hold_no_pickles(lexical: nlp.Classifier) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["สวัสดีครับ", "ขอบคุณมากค่ะ 🙏", "55555", "👍👍", "ทดสอบ", "https://line.me/x", "ok"],
+    ["สวัสดีครับ", "ขอบคุณมากค่ะ 🙏", "55555", "👍👍", "ทดสอบ", "ok"],
 )
-def test_other_is_never_a_request(mini_trained: nlp.Classifier, text: str) -> None:
+def test_small_talk_is_never_a_request(mini_trained: nlp.Classifier, text: str) -> None:
     pred = mini_trained.classify(text)
     assert pred.kind == "other"
     assert not pred.is_request
     assert pred.strategy is None and pred.subarea is None
+
+
+@pytest.mark.parametrize("text", ["https://line.me/x", "โทร 081-234-5678"])
+def test_a_bare_link_or_phone_number_is_a_request_to_sort_by_hand(
+    mini_trained: nlp.Classifier, text: str
+) -> None:
+    pred = mini_trained.classify(text)
+    assert pred.is_request and pred.unsure
+
+
+@pytest.mark.parametrize(
+    "text", ["ขายครีมหน้าใส ส่งฟรีทั่วไทย", "กินข้าวยังคะ", "ส่งต่อให้ครบ 9 คน จะโชคดี"]
+)
+def test_what_the_model_calls_other_but_is_not_small_talk_is_kept_as_unsure(
+    mini_trained: nlp.Classifier, text: str
+) -> None:
+    pred = mini_trained.classify(text)
+    assert pred.is_request and pred.kind != "other"
+    assert pred.strategy is not None and pred.unsure
 
 
 def test_unsure_threshold(mini_trained: nlp.Classifier) -> None:
@@ -212,7 +231,7 @@ def test_staff_labels_train_without_reembedding(
     meta = json.loads(
         (tmp_path / "m" / "versions" / result.version / "metadata.json").read_text("utf-8")
     )
-    assert meta["n_staff"] == 8 and meta["features"] == "lexical+embeddings"
+    assert meta["n_real"] == 8 and meta["features"] == "lexical+embeddings"
     pred = classifier.classify("ถนนเป็นหลุม")
     assert pred.embedding is not None and len(pred.embedding) == EMBEDDING_DIM * 4
 
