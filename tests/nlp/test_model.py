@@ -159,9 +159,7 @@ def test_a_bare_link_or_phone_number_is_a_request_to_sort_by_hand(
     assert pred.is_request and pred.unsure
 
 
-@pytest.mark.parametrize(
-    "text", ["ขายครีมหน้าใส ส่งฟรีทั่วไทย", "กินข้าวยังคะ", "ส่งต่อให้ครบ 9 คน จะโชคดี"]
-)
+@pytest.mark.parametrize("text", ["ขายครีมหน้าใส ส่งฟรีทั่วไทย", "กินข้าวยังคะ", "ส่งต่อให้ครบ 9 คน จะโชคดี"])
 def test_what_the_model_calls_other_but_is_not_small_talk_is_kept_as_unsure(
     mini_trained: nlp.Classifier, text: str
 ) -> None:
