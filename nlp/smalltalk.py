@@ -66,7 +66,6 @@ _TESTS = (
     "ทดสอบ", "ทสอบ", "เทส", "เทสต์", "test", "testing", "ลอง", "ส่ง", "ข้อความ", "ทดลอง", "พิมพ์",
     "ดู", "ระบบ", "อีกครั้ง", "ไลน์", "กด", "asdf", "สติกเกอร์", "สติ๊กเกอร์", "sticker",
 )
-# fmt: on
 PHRASES = frozenset(
     _GREETINGS + _THANKS + _ACKNOWLEDGEMENTS + _PARTICLES + _LAUGHTER + _TESTS + _FACES
 )
@@ -76,44 +75,16 @@ _ONLY_PHRASES = re.compile(
     "(?:" + "|".join(re.escape(p) for p in sorted(PHRASES, key=len, reverse=True)) + ")+"
 )
 _OPENERS = (
-    "ขอบคุณ",
-    "ขอบคุน",
-    "ขอบคูณ",
-    "ขอบใจ",
-    "ขอบพระคุณ",
-    "แต๊งกิ้ว",
-    "thank",
-    "สวัสดี",
-    "หวัดดี",
-    "อรุณสวัสดิ์",
-    "สุขสันต์",
+    "ขอบคุณ", "ขอบคุน", "ขอบคูณ", "ขอบใจ", "ขอบพระคุณ", "แต๊งกิ้ว", "thank", "สวัสดี", "หวัดดี",
+    "อรุณสวัสดิ์", "สุขสันต์",
 )
 _OPENS_KINDLY = re.compile("(?:" + "|".join(re.escape(p) for p in _OPENERS) + ")")
 # Words that say something is still wrong or wanted: a thank-you with one of them is a request.
 _STILL_WRONG = (
-    "ยัง",
-    "ไม่",
-    "บ่",
-    "แต่",
-    "อีก",
-    "ช่วย",
-    "ขอให้",
-    "รบกวน",
-    "ด่วน",
-    "เมื่อไหร่",
-    "เมื่อไร",
-    "ทำไม",
-    "ไหม",
-    "มั้ย",
-    "หรือ",
-    "แจ้ง",
-    "ปัญหา",
-    "เสีย",
-    "พัง",
-    "ดับ",
-    "ตัน",
-    "?",
+    "ยัง", "ไม่", "บ่", "แต่", "อีก", "ช่วย", "ขอให้", "รบกวน", "ด่วน", "เมื่อไหร่", "เมื่อไร",
+    "ทำไม", "ไหม", "มั้ย", "หรือ", "แจ้ง", "ปัญหา", "เสีย", "พัง", "ดับ", "ตัน", "?",
 )
+# fmt: on
 # Longer than this, a message says more than thanks; compact characters, without spaces.
 MAX_THANKS_CHARACTERS = 60
 MAX_CHARACTERS = 80
