@@ -35,6 +35,8 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = nlp.Classifier(
         app.config["MODEL_DIR"],
         taxonomy_path=app.config["TAXONOMY_FILE"],
+        corpus_dir=app.config["CORPUS_DIR"],
+        use_embeddings=app.config["CLASSIFIER_EMBEDDINGS"],
         **({"unsure_threshold": threshold} if threshold is not None else {}),
     )
 
@@ -72,29 +74,22 @@ class Classification:
 def is_small_talk(prediction: nlp.Prediction) -> bool:
     """Tell whether a message is small talk to answer kindly rather than a need to file.
 
-    Only a message the classifier calls ``other`` and is sure about; one it doubts (a two-word
-    "ท่อตัน") is filed as an unsure need (see :func:`classification_of`).
+    Small talk is a closed class (greetings, thanks, "ok", laughter, emoji, tests: see
+    ``nlp.smalltalk``); anything else a resident writes is filed, flagged unsure when the
+    classifier doubts it is a request, for staff to sort (their correction becomes a label).
     """
-    return not prediction.is_request and not prediction.unsure
+    return not prediction.is_request
 
 
 def classification_of(prediction: nlp.Prediction) -> Classification:
-    """Return what a need keeps of ``prediction``.
-
-    A prediction of ``other`` reaches a need only when the classifier doubts it is small talk:
-    it is filed as an unsure ``need`` for staff to sort, and their correction becomes a
-    training label.
-    """
-    kind, unsure = prediction.kind, prediction.unsure
-    if not prediction.is_request:
-        kind, unsure = "need", True
+    """Return what a need keeps of ``prediction``."""
     return Classification(
-        kind=kind,
+        kind=prediction.kind,
         strategy=prediction.strategy,
         subarea=prediction.subarea,
         confidence=prediction.confidence,
         top3=[label.to_dict() for label in prediction.top3],
-        unsure=unsure,
+        unsure=prediction.unsure,
         model_version=prediction.model_version,
         embedding=prediction.embedding,
         strategy_name=prediction.strategy_name,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
 from sqlalchemy import select
 
 import nlp
@@ -53,19 +52,15 @@ def test_a_prediction_becomes_the_needs_columns_and_names():
     )
 
 
-@pytest.mark.parametrize(
-    ("unsure", "small_talk", "kind"),
-    [(False, True, None), (True, False, "need")],  # "สวัสดีค่ะ", then a doubtful "ท่อตัน"
-)
-def test_other_is_small_talk_only_when_the_classifier_is_sure(unsure, small_talk, kind):
-    other = prediction(
+def test_only_small_talk_is_answered_instead_of_filed():
+    talk = prediction(
         kind="other", strategy=None, strategy_name=None, subarea=None, subarea_name=None
     )
-    other = dataclasses.replace(other, unsure=unsure)
-    assert is_small_talk(other) is small_talk
-    if kind is not None:
-        classification = classification_of(other)
-        assert (classification.kind, classification.unsure) == (kind, True)
+    assert is_small_talk(talk)
+    doubtful = dataclasses.replace(prediction(kind="need"), unsure=True)  # "ท่อตัน"
+    assert not is_small_talk(doubtful)
+    classification = classification_of(doubtful)
+    assert (classification.kind, classification.unsure) == ("need", True)
 
 
 def test_a_survey_answer_keeps_a_summary_without_the_embedding():

@@ -179,14 +179,23 @@ def test_greetings_thanks_and_tests_are_not_submissions(line, line_api, session,
     assert "วิธีแจ้งเรื่อง" in reply
 
 
-def test_a_message_the_model_doubts_is_small_talk_is_kept_for_staff(app, line, line_api, session):
+@pytest.mark.parametrize("text", ["ท่อตัน", "ฝุ่นเยอะ", "หมาตาย", "กินข้าวยังคะ"])
+def test_anything_but_small_talk_is_filed_for_staff(app, line, line_api, session, text):
     join(line, line_api)
-    doubtful = classification.classifier(app).classify("ท่อตัน")
-    assert doubtful.kind == "other" and doubtful.unsure  # the model's doubt, not a stub
-    line.send(line_events.text("ท่อตัน", USER))
+    assert classification.classifier(app).classify(text).is_request  # not a stub: the model
+    line.send(line_events.text(text, USER))
     (submission,) = _submissions(session)
-    assert submission.text == "ท่อตัน" and submission.unsure and submission.kind == "need"
+    assert submission.text == text and submission.kind != "other"
     assert submission.tracking_no in last_text(line_api)
+
+
+def test_what_the_model_doubts_is_a_request_is_filed_as_unsure(app, line, line_api, session):
+    join(line, line_api)
+    advert = "ขายครีมหน้าใส ส่งฟรีทั่วไทย สนใจทักแชท"
+    assert classification.classifier(app).classify(advert).unsure
+    line.send(line_events.text(advert, USER))
+    (submission,) = _submissions(session)
+    assert submission.unsure and submission.kind != "other"
 
 
 def test_sticker_is_a_friendly_reply_not_a_submission(line, line_api, session):
