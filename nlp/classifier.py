@@ -40,6 +40,9 @@ __all__ = ["Classifier"]
 
 logger = logging.getLogger(__name__)
 
+# How often a loaded classifier looks whether another process activated another version.
+ACTIVE_RECHECK_SECONDS = 5.0
+
 
 class Classifier:
     """Sort residents' messages into the plan's strategies, sub-areas and kinds.
@@ -77,6 +80,7 @@ class Classifier:
         self._model_lock = threading.Lock()
         self._vocabulary: tuple[Taxonomy, tuple[str, ...]] | None = None
         self._predictor: Predictor | None = None
+        self._recheck_at = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Classifier:
@@ -168,6 +172,14 @@ class Classifier:
     def load(self) -> str:
         """Load the active model now (training one on first start); return its version."""
         return self._model().version
+
+    def warm_up(self) -> str:
+        """Load the model and the embedding engine now, so the first message does not wait."""
+        version = self.load()
+        engine = self._embedder()
+        if engine is not None:
+            engine.embed(["สวัสดี"])
+        return version
 
     # --- training and evaluation --------------------------------------------------------------
 
@@ -273,11 +285,20 @@ class Classifier:
 
     def _model(self) -> Predictor:
         predictor = self._predictor
+        if predictor is not None and time.monotonic() >= self._recheck_at:
+            # Another process (a worker's training run, `ruamkid nlp activate`) may have
+            # activated another version: look at ACTIVE now and then, reload when it moved.
+            self._recheck_at = time.monotonic() + ACTIVE_RECHECK_SECONDS
+            active = registry.read_active(self.settings.model_dir)
+            if active is not None and active != predictor.version:
+                self._forget_model()
+                predictor = None
         if predictor is None:
             with self._model_lock:
                 predictor = self._predictor
                 if predictor is None:
                     predictor = self._predictor = self._load_active()
+                    self._recheck_at = time.monotonic() + ACTIVE_RECHECK_SECONDS
         return predictor
 
     def _load_active(self) -> Predictor:

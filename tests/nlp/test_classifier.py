@@ -96,3 +96,40 @@ def test_training_replaces_the_loaded_model(mini_trained: nlp.Classifier, tmp_pa
     after = classifier.train(force=True).version
     assert before != after
     assert classifier.classify("ถนนเป็นหลุม").model_version == after
+
+
+def test_another_process_activating_a_version_is_picked_up(
+    mini_trained: nlp.Classifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from nlp import classifier as module
+
+    folder = tmp_path / "shared"
+    shutil.copytree(mini_trained.settings.model_dir, folder)
+    corpus = mini_trained.settings.corpus_dir
+    monkeypatch.setattr(module, "ACTIVE_RECHECK_SECONDS", 3600.0)
+    worker = nlp.Classifier(folder, corpus_dir=corpus, use_embeddings=False)  # one process
+    trainer = nlp.Classifier(folder, corpus_dir=corpus, use_embeddings=False)  # another
+    first = worker.classify("ถนนเป็นหลุม").model_version
+    second = trainer.train(force=True).version
+    assert worker.classify("ถนนเป็นหลุม").model_version == first  # it looks now and then only
+    monkeypatch.setattr(module, "ACTIVE_RECHECK_SECONDS", 0.0)
+    worker._recheck_at = 0.0  # the next look is due
+    assert worker.classify("ถนนเป็นหลุม").model_version == second
+    trainer.activate(first)  # a roll-back elsewhere reaches it too
+    assert worker.classify("ถนนเป็นหลุม").model_version == first
+
+
+def test_is_current_follows_corpus_and_recipe(mini_trained: nlp.Classifier, tmp_path: Path) -> None:
+    import shutil
+
+    folder, corpus = tmp_path / "models", tmp_path / "corpus"
+    shutil.copytree(mini_trained.settings.model_dir, folder)
+    shutil.copytree(mini_trained.settings.corpus_dir, corpus)
+    classifier = nlp.Classifier(folder, corpus_dir=corpus, use_embeddings=False)
+    assert classifier.is_current()
+    with (corpus / "mini.csv").open("a", encoding="utf-8") as fh:
+        fh.write("ซอยนี้ไฟดับทั้งซอยมาสามคืนแล้ว,LPN-S7,LPN-S7.3,complaint\n")
+    assert not classifier.is_current()  # an upgrade shipped a new corpus: retrain at release
+    assert not nlp.Classifier(tmp_path / "empty").is_current()
