@@ -14,7 +14,7 @@ __all__ = ["create_app"]
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     from bot import config as app_config
-    from bot import db, simulator, staff, surveys, thai
+    from bot import db, simulator, staff, surveys, thai, training
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.staff import admin, auth, overview, plan, queue
     from bot.staff.exports import views as exports
     from bot.surveys import views as survey_pages
+    from bot.training import views as training_pages
 
     app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
     if config and config.get("INSTANCE_PATH"):
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     thai.init_app(app)
     staff.init_app(app)
     surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
+    training.init_app(app)  # training runs and upload clean-up in the worker
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -59,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         exports.bp,
         overview.bp,
         survey_pages.bp,
+        training_pages.bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", staff.home)

@@ -17,6 +17,8 @@ ENV_KEYS = (
     "MEDIA_DIR",
     "MODEL_DIR",
     "TAXONOMY_FILE",
+    "CORPUS_DIR",
+    "CLASSIFIER_EMBEDDINGS",
     "RUAMKID_SETTINGS",
     "RUAMKID_ENV",
     "UNSURE_THRESHOLD",
@@ -47,6 +49,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MEDIA_DIR": str(instance / "media"),
         "MODEL_DIR": str(instance / "models"),
         "TAXONOMY_FILE": None,
+        # The written corpus the classifier starts from (None: the one shipped in nlp/data).
+        "CORPUS_DIR": None,
+        # Sentence embeddings on top of the lexical features (off only on a very small machine).
+        "CLASSIFIER_EMBEDDINGS": True,
         "RUAMKID_SETTINGS": None,
         "UNSURE_THRESHOLD": None,
         # Drain the inbox and outbox in a thread of the web process (one command is enough).
@@ -72,8 +78,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
             values[key] = float(values[key])
     if "PORT" in values:
         values["PORT"] = int(values["PORT"])
-    if "INLINE_WORKER" in values:
-        values["INLINE_WORKER"] = values["INLINE_WORKER"].lower() not in {"0", "false", "no"}
+    for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS"):
+        if key in values:
+            values[key] = values[key].lower() not in {"0", "false", "no"}
     return values
 
 

@@ -11,7 +11,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-__all__ = ["LAUGH", "PHONE", "URL", "normalize", "tokenize", "offline_pythainlp"]
+__all__ = ["LAUGH", "PHONE", "URL", "mask_contacts", "normalize", "tokenize", "offline_pythainlp"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,18 @@ _SPACE_RE = re.compile(r"\s+")
 _PLACEHOLDER_SPLIT_RE = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + r")")
 # Emoji modifiers carry no meaning for us: skin tones, variation selectors, keycap.
 _EMOJI_MODIFIERS = {chr(c) for c in range(0x1F3FB, 0x1F400)} | {"\ufe0e", "\ufe0f", "\u20e3"}
+
+
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mask_contacts(text: str) -> str:
+    """Replace phone numbers and e-mail addresses, personal data a label does not need.
+
+    >>> mask_contacts("ติดต่อ 081-234-5678 หรือ somchai@example.com ครับ")
+    'ติดต่อ <phone> หรือ <email> ครับ'
+    """
+    return _PHONE_RE.sub(PHONE, _EMAIL_RE.sub("<email>", text))
 
 
 def offline_pythainlp() -> None:

@@ -250,7 +250,11 @@ class OutboxMessage(Base):
 
 
 class TrainingLabel(Base):
-    """A staff-confirmed or corrected label: a training example for the classifier."""
+    """A real resident's message with the label staff gave it: a training example.
+
+    ``source`` is ``staff`` for a need staff confirmed or corrected in the queue, ``import`` for a
+    row of an imported complaint book (``text_key`` then tells the same text in a later file).
+    """
 
     __tablename__ = "training_labels"
 
@@ -262,9 +266,39 @@ class TrainingLabel(Base):
     strategy: Mapped[str | None] = mapped_column(String(32))
     subarea: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
-    # "user:<id>" of the staff member who confirmed or corrected.
+    source: Mapped[str] = mapped_column(String(16), default="staff")
+    # sha256 of the normalised text, for imported rows.
+    text_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # "user:<id>" of the staff member who confirmed, corrected or imported.
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
-        return f"<TrainingLabel {self.id}>"
+        return f"<TrainingLabel {self.id} {self.source}>"
+
+
+class TrainingRun(Base):
+    """One "train now": asked for by staff (or the CLI), run by a worker, its result kept."""
+
+    __tablename__ = "training_runs"
+    __table_args__ = (Index("ix_training_runs_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # queued → running → done | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    # What training is doing now ("embed", "kind", …) and how far it got (0..1).
+    stage: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    labels_used: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[str | None] = mapped_column(String(64))
+    activated: Mapped[bool | None] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<TrainingRun {self.id} {self.status}>"

@@ -10,63 +10,17 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 import nlp
 from bot.needs.classification import classifier
 
-__all__ = ["classify_command", "nlp_group", "staff_examples"]
+__all__ = ["classify_command", "nlp_group"]
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 256
-
-
-def staff_examples() -> tuple[list[nlp.Example], int]:
-    """Read staff labels (latest per submission) with stored embeddings; return them and skips.
-
-    Labels that no longer fit the taxonomy (a renamed code) or whose text was redacted are
-    skipped and counted, never fatal.
-    """
-    from sqlalchemy import select
-
-    from bot.db import get_session
-    from nlp.corpus import CorpusError, make_example
-    from storage.models import Submission, TrainingLabel
-
-    session = get_session()
-    rows = session.execute(
-        select(TrainingLabel, Submission.embedding)
-        .outerjoin(Submission, Submission.id == TrainingLabel.submission_id)
-        .order_by(TrainingLabel.id)
-    ).all()
-    latest: dict[Any, tuple[TrainingLabel, bytes | None]] = {}
-    for label, embedding in rows:
-        key = ("submission", label.submission_id) if label.submission_id else ("label", label.id)
-        latest[key] = (label, embedding)  # a later correction replaces an earlier label
-    tax = classifier().taxonomy
-    examples: list[nlp.Example] = []
-    skipped = 0
-    for label, embedding in latest.values():
-        if not (label.text or "").strip():
-            skipped += 1
-            continue
-        try:
-            examples.append(
-                make_example(
-                    tax,
-                    label.text,
-                    label.strategy,
-                    label.subarea,
-                    label.kind,
-                    embedding=embedding,
-                    where=f"training label {label.id}",
-                )
-            )
-        except CorpusError as exc:
-            logger.warning("skipping %s", exc)  # names the label id, never its text
-            skipped += 1
-    return examples, skipped
 
 
 @click.group("nlp")
@@ -76,38 +30,54 @@ def nlp_group() -> None:
 
 @nlp_group.command("train")
 @click.option("--force", is_flag=True, help="Activate the new model even if it scores worse.")
-@click.option("--no-staff-labels", is_flag=True, help="Train on the shipped corpus alone.")
+@click.option("--corpus-only", is_flag=True, help="Leave the real labels out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
-def train_command(force: bool, no_staff_labels: bool, as_json: bool) -> None:
-    """Retrain on the corpus plus staff labels; activate only if not worse (or --force)."""
-    extra: list[nlp.Example] = []
-    skipped = 0
-    if not no_staff_labels:
-        extra, skipped = staff_examples()
-    if not as_json:
-        click.echo(f"staff labels: {len(extra)} used, {skipped} skipped")
+def train_command(force: bool, corpus_only: bool, as_json: bool) -> None:
+    """Retrain on the corpus plus real labels; activate only if not worse (or --force).
+
+    Real labels are staff corrections from the queue and imported complaint books. The run is
+    recorded like one started from the dashboard's model page.
+    """
+    from bot.training import runs
+
     with click.progressbar(length=100, label="training", file=sys.stderr, show_percent=True) as bar:
-        state = {"done": 0, "stage": ""}
+        state = {"done": 0}
 
         def progress(stage: str, fraction: float) -> None:
             target = int(fraction * 100)
             if target > state["done"]:
                 bar.update(target - state["done"])
                 state["done"] = target
-            state["stage"] = stage
 
-        result = classifier().train(extra, force=force, progress=progress)
+        run, result = runs.run_next(
+            current_app, "cli", force=force, corpus_only=corpus_only, progress=progress
+        )
+    if run.status == "failed":
+        raise click.ClickException(f"training failed ({run.error}); the active model is unchanged")
+    if result is None:
+        click.echo(f"another worker trained model {run.version}: {run.reason}")
+        return
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
+    click.echo(f"real labels: {run.labels_used} used")
     held = result.metrics.get("heldout", {})
+    real = result.metrics.get("real_heldout", {})
     click.echo(f"model {result.version} trained in {result.seconds:.1f} s")
     click.echo(
-        "held-out: strategy macro-F1 {s}, kind macro-F1 {k}, other recall {o}".format(
-            s=held.get("strategy_macro_f1"), k=held.get("kind_macro_f1"), o=held.get("other_recall")
+        "corpus held-out: strategy macro-F1 {s}, kind macro-F1 {k}".format(
+            s=held.get("strategy_macro_f1"), k=held.get("kind_macro_f1")
         )
     )
+    if real:
+        click.echo(
+            "held-out real labels ({n}): strategy accuracy {a}, balanced {b}".format(
+                n=real.get("n"),
+                a=real.get("strategy_accuracy"),
+                b=real.get("strategy_balanced_accuracy"),
+            )
+        )
     if result.activated:
         click.echo(f"activated ({result.reason})")
     else:
@@ -116,18 +86,58 @@ def train_command(force: bool, no_staff_labels: bool, as_json: bool) -> None:
         )
 
 
+@nlp_group.command("import-labels")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; store nothing.")
+@with_appcontext
+def import_labels_command(file: Path, dry_run: bool) -> None:
+    """Import a complaint book (CSV or XLSX: text, strategy; optional subarea, kind) as labels.
+
+    Bad rows are reported with their line numbers and left out; a file that cannot be read
+    imports nothing. The same file twice adds nothing. Run `ruamkid nlp train` afterwards.
+    """
+    from bot.db import get_session
+    from bot.training.imports import LabelFileError, import_labels, read_label_file
+
+    try:
+        checked = read_label_file(file.read_bytes(), file.name, classifier().taxonomy)
+    except LabelFileError as exc:
+        raise click.ClickException(f"{file}: {exc}; nothing imported") from None
+    for problem in checked.problems:
+        click.echo(f"{file}:{problem.line}: {problem.reason}", err=True)
+    counts = ", ".join(f"{code} {n}" for code, n in sorted(checked.per_strategy().items()))
+    click.echo(f"{len(checked.rows)} good rows ({counts}), {len(checked.problems)} bad rows")
+    if dry_run:
+        return
+    session = get_session()
+    result = import_labels(session, checked, "cli")
+    session.commit()
+    click.echo(
+        f"imported: {result.added} added, {result.updated} updated, "
+        f"{result.unchanged} already there"
+    )
+
+
 @nlp_group.command("evaluate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--strategies",
+    help="Score only rows of these strategies, e.g. LPN-S1,LPN-S2,LPN-S4,LPN-S7.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @with_appcontext
-def evaluate_command(file: Path, as_json: bool) -> None:
-    """Score the active model on FILE.csv (text, strategy; optional subarea, kind)."""
+def evaluate_command(file: Path, strategies: str | None, as_json: bool) -> None:
+    """Score the active model on FILE.csv (text, strategy; optional subarea, kind, also,
+    small_talk)."""
     from nlp.corpus import CorpusError
 
     try:
         rows, labels = classifier().read_examples(file)
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from None
+    if strategies:
+        wanted = {code.strip() for code in strategies.split(",") if code.strip()}
+        rows = [r for r in rows if r.strategy in wanted]
     if not rows:
         raise click.ClickException(f"{file}: no labelled rows")
     report = classifier().evaluate(rows, labels=labels)

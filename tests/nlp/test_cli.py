@@ -100,7 +100,7 @@ def test_evaluate_rejects_bad_labels(runner, tmp_path: Path) -> None:
     assert "LPN-S99" in result.output
 
 
-def test_train_with_staff_labels_and_rollback(
+def test_train_with_real_labels_and_rollback(
     app, runner, session, tmp_path: Path, mini_corpus: Path
 ) -> None:
     from storage.models import Submission, TrainingLabel
@@ -142,7 +142,7 @@ def test_train_with_staff_labels_and_rollback(
 
     result = runner.invoke(main, args=["nlp", "train"])
     assert result.exit_code == 0, result.output
-    assert "staff labels: 6 used, 2 skipped" in result.stdout
+    assert "real labels: 6 used" in result.stdout
     assert "activated" in result.stdout
     first = small.active_version()
     meta = json.loads(
