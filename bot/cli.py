@@ -31,7 +31,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @with_appcontext
 def db_upgrade() -> None:
-    """Apply all migrations and add the configured communities."""
+    """Apply all migrations, add the configured communities, and build the classifier model."""
     from bot.setup import prepare_database
 
     prepare_database(current_app)

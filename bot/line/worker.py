@@ -119,6 +119,7 @@ class Worker:
         stop = stop or threading.Event()
         wake_event: threading.Event = self.app.extensions[EXTENSION].wake
         logger.info("worker %s started", self.name)
+        self.warm_up()
         while not stop.is_set():
             try:
                 busy = self.run_once()
@@ -129,6 +130,15 @@ class Worker:
                 wake_event.wait(POLL_SECONDS)
                 wake_event.clear()
         logger.info("worker %s stopped", self.name)
+
+    def warm_up(self) -> None:
+        """Load the classifier and its embedding engine before the first resident writes."""
+        try:
+            version = classification.classifier(self.app).warm_up()
+        except Exception:  # the first message will try again; answering must not wait on this
+            logger.exception("worker %s: could not load the classifier yet", self.name)
+        else:
+            logger.info("worker %s: classifier model %s loaded", self.name, version)
 
     def run_once(self) -> int:
         """Run one cycle over the inbox, jobs, outbox and photos; return how much was handled."""
