@@ -6,9 +6,27 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+
+from bot import logs
 
 __all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+class Ruamkid(Flask):
+    """Flask, logging a failed request by its error's type and frames (never its message)."""
+
+    def log_exception(self, exc_info) -> None:
+        error = exc_info[1]
+        # request.path has no query string: search words stay out of the log.
+        logger.error(
+            "request %s %s failed:\n%s",
+            request.method,
+            logs.strip_query(request.path),
+            logs.describe_error(error) if error is not None else "unknown error",
+        )
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -24,14 +42,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.staff.exports import views as exports
     from bot.surveys import views as survey_pages
 
-    app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
+    app = Ruamkid(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
     if config and config.get("INSTANCE_PATH"):
         app.instance_path = config["INSTANCE_PATH"]
     app.config.update(app_config.defaults(app.instance_path))
     app.config.update(app_config.from_environment())
     app.config.update(config or {})
     app_config.finalize(app.config, app.instance_path)
-    _configure_logging()
+    logs.configure()
 
     app.extensions["ruamkid"] = load_municipality(app.config["RUAMKID_SETTINGS"])
     classification.init_app(app)
@@ -63,13 +81,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", staff.home)
     return app
-
-
-def _configure_logging() -> None:
-    """Log to stdout once per process; ids only, never residents' text (see STYLE.md)."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(
-            level=os.environ.get("LOG_LEVEL", "INFO"),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
