@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import logs
 
@@ -80,4 +81,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", staff.home)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address and scheme from X-Forwarded-For/-Proto, as many hops as trusted.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app

@@ -24,6 +24,7 @@ ENV_KEYS = (
     "PUBLIC_URL",
     "LINE_TIMEOUT",
     "PORT",
+    "TRUSTED_PROXIES",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -53,6 +54,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "INLINE_WORKER": True,
         "PUBLIC_URL": None,
         "PORT": 5000,
+        # Reverse proxies in front that add X-Forwarded-For (0: trust the socket's address).
+        "TRUSTED_PROXIES": 0,
         # LINE's webhook bodies are small; anything over 1 MiB is refused with 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -70,8 +73,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
     for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT"):
         if key in values:
             values[key] = float(values[key])
-    if "PORT" in values:
-        values["PORT"] = int(values["PORT"])
+    for key in ("PORT", "TRUSTED_PROXIES"):
+        if key in values:
+            values[key] = int(values[key])
     if "INLINE_WORKER" in values:
         values["INLINE_WORKER"] = values["INLINE_WORKER"].lower() not in {"0", "false", "no"}
     return values
