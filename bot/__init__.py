@@ -33,7 +33,7 @@ class Ruamkid(Flask):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     from bot import config as app_config
-    from bot import db, simulator, staff, surveys, thai
+    from bot import db, retention, simulator, staff, surveys, thai
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     thai.init_app(app)
     staff.init_app(app)
     surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
+    retention.init_app(app)  # the daily privacy purge, run by the worker
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)

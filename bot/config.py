@@ -25,6 +25,7 @@ ENV_KEYS = (
     "LINE_TIMEOUT",
     "PORT",
     "TRUSTED_PROXIES",
+    "MAILBOX_KEEP_HOURS",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -56,6 +57,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PORT": 5000,
         # Reverse proxies in front that add X-Forwarded-For (0: trust the socket's address).
         "TRUSTED_PROXIES": 0,
+        # Webhook events and outgoing messages keep LINE ids and words this long once handled.
+        "MAILBOX_KEEP_HOURS": 24.0,
         # LINE's webhook bodies are small; anything over 1 MiB is refused with 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -70,7 +73,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
     """Return the configuration keys that are set in the environment."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {k: environ[k] for k in ENV_KEYS if environ.get(k)}
-    for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT"):
+    for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT", "MAILBOX_KEEP_HOURS"):
         if key in values:
             values[key] = float(values[key])
     for key in ("PORT", "TRUSTED_PROXIES"):

@@ -184,7 +184,8 @@ class Worker:
                 if row is None:
                     return
                 if event.standby:
-                    # Another channel is answering this user: keep the event, say nothing.
+                    # Another channel is answering this user: say nothing; the payload goes
+                    # after MAILBOX_KEEP_HOURS (bot.retention).
                     row.status = "skipped"
                     row.processed_at = utcnow()
                 else:
@@ -238,6 +239,7 @@ class Worker:
                 if row is None or row.status != "sending" or row.claimed_by != self.name:
                     continue
                 self._send(session, row)
+                mailbox.forget_unknown_recipient(session, row)  # e.g. an erasure's confirmation
                 session.commit()
         return len(ids)
 
