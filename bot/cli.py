@@ -98,6 +98,8 @@ def serve_command(host: str, port: int | None, workers: int) -> None:
         # An access log without query strings, tracebacks without messages (bot/logs.py).
         "--config",
         "python:bot.gunicorn_config",
+        "--access-logfile",
+        "-",
         "bot:create_app()",
     ]
     sys.stdout.flush()
