@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
 DB_DIR = Path(tempfile.gettempdir()) / "ruamkid-bench"
 PAGE_TARGET_MS = 300
-PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway account in a throwaway database
+PASSWORD = "throwaway-secret-123"  # noqa: S105 - a throwaway account in a throwaway database
 
 SNIPPETS = {
     "LPN-S1": ["ยุงเยอะมาก ขอพ่นหมอกควัน", "ขอ อสม. มาเยี่ยมผู้ป่วยติดเตียง", "ร้านอาหารส่งกลิ่นเหม็น"],

@@ -6,15 +6,34 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from bot import logs
 
 __all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+class Ruamkid(Flask):
+    """Flask, logging a failed request by its error's type and frames (never its message)."""
+
+    def log_exception(self, exc_info) -> None:
+        error = exc_info[1]
+        # request.path has no query string: search words stay out of the log.
+        logger.error(
+            "request %s %s failed:\n%s",
+            request.method,
+            logs.strip_query(request.path),
+            logs.describe_error(error) if error is not None else "unknown error",
+        )
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     from bot import config as app_config
-    from bot import db, simulator, staff, surveys, thai, training
+    from bot import db, retention, simulator, staff, surveys, thai, training
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
@@ -25,14 +44,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.surveys import views as survey_pages
     from bot.training import views as training_pages
 
-    app = Flask(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
+    app = Ruamkid(__name__, instance_path=os.environ.get("RUAMKID_INSTANCE") or None)
     if config and config.get("INSTANCE_PATH"):
         app.instance_path = config["INSTANCE_PATH"]
     app.config.update(app_config.defaults(app.instance_path))
     app.config.update(app_config.from_environment())
     app.config.update(config or {})
     app_config.finalize(app.config, app.instance_path)
-    _configure_logging()
+    logs.configure()
 
     app.extensions["ruamkid"] = load_municipality(app.config["RUAMKID_SETTINGS"])
     classification.init_app(app)
@@ -43,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     staff.init_app(app)
     surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
     training.init_app(app)  # training runs and upload clean-up in the worker
+    retention.init_app(app)  # the daily privacy purge, run by the worker
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -65,14 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", staff.home)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address and scheme from X-Forwarded-For/-Proto, as many hops as trusted.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
-
-
-def _configure_logging() -> None:
-    """Log to stdout once per process; ids only, never residents' text (see STYLE.md)."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(
-            level=os.environ.get("LOG_LEVEL", "INFO"),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )

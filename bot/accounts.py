@@ -38,28 +38,31 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app
 from flask_login import UserMixin, current_user
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import Session
 
 from bot.db import get_session
 from storage import staff
-from storage.models import Submission
+from storage.models import Community, Submission
 
 ROLE_LABELS = {"admin": "ผู้ดูแลระบบ", "staff": "เจ้าหน้าที่", "leader": "ผู้นำชุมชน"}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class StaffUser(UserMixin):
-    """The signed-in account as Flask-Login sees it; wraps ``storage.staff.User``."""
+    """The signed-in account as Flask-Login sees it: ``storage.staff.User`` and the token of
+    this sign-in's session (``storage.staff.StaffSession``)."""
 
-    def __init__(self, user: staff.User) -> None:
+    def __init__(self, user: staff.User, session_token: str) -> None:
         self.user = user
+        self.session_token = session_token
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.user, name)
 
     def get_id(self) -> str:
-        # The token changes with the password, so a reset signs out old sessions.
-        return self.user.session_token
+        # The cookie holds the session's token, checked against the database on every request.
+        return self.session_token
 
     @property
     def is_active(self) -> bool:
@@ -88,9 +91,16 @@ class StaffUser(UserMixin):
 
 
 def load_user(token: str) -> StaffUser | None:
-    """Flask-Login's user loader: find the active account by its session token."""
-    user = staff.get_user_by_token(get_session(), token)
-    return StaffUser(user) if user is not None else None
+    """Flask-Login's user loader: the active account whose session has this token, if any."""
+    user = staff.user_for_session(get_session(), token)
+    return StaffUser(user, token) if user is not None else None
+
+
+def password_words(session: Session) -> list[str]:
+    """Return the names a staff password may not be: the municipality's and its communities'."""
+    municipality = current_app.extensions["ruamkid"]
+    stored = session.scalars(select(Community.name))
+    return [municipality.name, municipality.short_name, *municipality.communities, *stored]
 
 
 def current_staff() -> StaffUser:

@@ -95,6 +95,9 @@ def serve_command(host: str, port: int | None, workers: int) -> None:
         "8",
         "--worker-class",
         "gthread",
+        # An access log without query strings, tracebacks without messages (bot/logs.py).
+        "--config",
+        "python:bot.gunicorn_config",
         "--access-logfile",
         "-",
         "bot:create_app()",

@@ -26,6 +26,8 @@ ENV_KEYS = (
     "PUBLIC_URL",
     "LINE_TIMEOUT",
     "PORT",
+    "TRUSTED_PROXIES",
+    "MAILBOX_KEEP_HOURS",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -59,6 +61,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "INLINE_WORKER": True,
         "PUBLIC_URL": None,
         "PORT": 5000,
+        # Reverse proxies in front that add X-Forwarded-For (0: trust the socket's address).
+        "TRUSTED_PROXIES": 0,
+        # Webhook events and outgoing messages keep LINE ids and words this long once handled.
+        "MAILBOX_KEEP_HOURS": 24.0,
         # LINE's webhook bodies are small; anything over 1 MiB is refused with 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -73,11 +79,12 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
     """Return the configuration keys that are set in the environment."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {k: environ[k] for k in ENV_KEYS if environ.get(k)}
-    for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT"):
+    for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT", "MAILBOX_KEEP_HOURS"):
         if key in values:
             values[key] = float(values[key])
-    if "PORT" in values:
-        values["PORT"] = int(values["PORT"])
+    for key in ("PORT", "TRUSTED_PROXIES"):
+        if key in values:
+            values[key] = int(values[key])
     for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS"):
         if key in values:
             values[key] = values[key].lower() not in {"0", "false", "no"}

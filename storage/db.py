@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine for ``url``; SQLite files get their folder, WAL mode and foreign keys."""
+    """Create an engine for ``url``; SQLite files get their folder, WAL mode and foreign keys.
+
+    SQL parameters never appear in error messages: they hold residents' words and LINE ids.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

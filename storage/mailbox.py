@@ -22,8 +22,10 @@ from storage.base import utcnow
 from storage.db import is_sqlite
 from storage.models import InboxEvent, Media, OutboxMessage, Resident
 
-# What replaces a deleted resident's words in messages already sent to them.
-REDACTED_MESSAGE = {"type": "text", "text": "(ลบตามคำขอของผู้ใช้)"}
+# Inbox rows in these states are being or still to be handled: their payload is still needed.
+UNHANDLED = ("pending", "processing")
+# Outbox rows in these states are still to be sent: their recipient and words are still needed.
+UNSENT = ("pending", "sending")
 LEASE = timedelta(minutes=2)
 MAX_INBOX_ATTEMPTS = 5
 
@@ -191,14 +193,23 @@ def outbox_counts(session: Session, purpose: str | None = None) -> dict[str, int
 
 
 def forget_line_user(session: Session, line_user_id: str, now: datetime) -> None:
-    """Drop a LINE user's unprocessed webhook events and the content of messages to them."""
+    """Drop a LINE user's id and words from the inbox and the outbox (erasure on request).
+
+    Events not yet handled are skipped; every event of theirs loses its payload (standby events
+    included) and their id. Messages not yet sent are skipped; sent ones lose recipient and
+    words. A row a worker holds right now is left to it; its content goes once it is done
+    (:func:`forget_unknown_recipient`) or after the window (:func:`forget_handled`).
+    """
     session.execute(
         update(InboxEvent)
-        .where(
-            InboxEvent.line_user_id == line_user_id,
-            InboxEvent.status.in_(("pending", "failed")),
-        )
-        .values(payload=None, status="skipped", processed_at=now, error=None)
+        .where(InboxEvent.line_user_id == line_user_id, InboxEvent.status == "pending")
+        .values(status="skipped", processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.line_user_id == line_user_id, InboxEvent.status != "processing")
+        .values(payload=None, line_user_id=None, error=None)
         .execution_options(synchronize_session=False)
     )
     session.execute(
@@ -218,7 +229,7 @@ def forget_line_user(session: Session, line_user_id: str, now: datetime) -> None
     session.execute(
         update(OutboxMessage)
         .where(addressed, OutboxMessage.kind == "push", OutboxMessage.status != "sending")
-        .values(messages=[REDACTED_MESSAGE], to="deleted")
+        .values(messages=[], to="")
         .execution_options(synchronize_session=False)
     )
     # Survey multicasts list many residents: take only this one out (a row being sent right now
@@ -232,3 +243,51 @@ def forget_line_user(session: Session, line_user_id: str, now: datetime) -> None
         row.to = [user for user in row.to if user != line_user_id]
         if not row.to and row.status == "pending":
             row.status = "skipped"
+
+
+def forget_unknown_recipient(session: Session, row: OutboxMessage) -> None:
+    """Once a push is done, drop its recipient and words if we keep nothing about that user
+    (they asked for erasure: its confirmation is sent, then forgotten)."""
+    if row.kind != "push" or row.status in UNSENT or not isinstance(row.to, str) or not row.to:
+        return
+    known = session.scalar(select(Resident.id).where(Resident.line_user_id == row.to))
+    if known is None:
+        row.to, row.messages = "", []
+
+
+def forget_handled(session: Session, before: datetime) -> tuple[int, int]:
+    """Drop LINE ids and words of inbox and outbox rows handled and older than ``before``.
+
+    Events done, skipped (standby mode included) or given up lose their payload and sender;
+    messages sent, skipped or given up lose their recipients and words. Returns how many
+    inbox and outbox rows were emptied now.
+    """
+    kept_payload = cast(InboxEvent.payload, Text) != "null"  # SQL NULL compares as unknown
+    inbox = session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.status.not_in(UNHANDLED),
+            InboxEvent.received_at < before,
+            or_(InboxEvent.line_user_id.is_not(None), kept_payload),
+        )
+        .values(payload=None, line_user_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    outbox = 0
+    for kind, nobody in (("push", ""), ("multicast", [])):
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.kind == kind,
+                OutboxMessage.status.not_in(UNSENT),
+                OutboxMessage.created_at < before,
+                or_(
+                    cast(OutboxMessage.to, Text) != json.dumps(nobody),
+                    cast(OutboxMessage.messages, Text) != "[]",
+                ),
+            )
+            .values(to=nobody, messages=[])
+            .execution_options(synchronize_session=False)
+        )
+        outbox += result.rowcount or 0
+    return inbox.rowcount or 0, outbox

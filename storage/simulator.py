@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, LargeBinary, String, func, select
+from sqlalchemy import JSON, Boolean, Index, LargeBinary, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base, utcnow
@@ -132,6 +132,30 @@ def pushes_since(session: Session, since: datetime) -> int:
     return int(session.scalar(statement) or 0)
 
 
+def forget_user(session: Session, user_id: str) -> None:
+    """Erase a pretend user: their chat, photos, reply tokens and profile (erasure on request)."""
+    for model in (SimulatorMessage, SimulatorContent, SimulatorReplyToken, SimulatorResident):
+        session.execute(delete(model).where(model.user_id == user_id))
+
+
+def forget_before(session: Session, before: datetime) -> int:
+    """Erase pretend users, chat messages and photos older than ``before``; return how many."""
+    removed = 0
+    for model, column in (
+        (SimulatorMessage, SimulatorMessage.created_at),
+        (SimulatorContent, SimulatorContent.created_at),
+        (SimulatorResident, SimulatorResident.created_at),
+    ):
+        removed += session.execute(delete(model).where(column < before)).rowcount or 0
+    return removed
+
+
+def forget_reply_tokens(session: Session, before: datetime) -> int:
+    """Drop reply tokens issued before ``before`` (LINE's last a minute); return how many."""
+    statement = delete(SimulatorReplyToken).where(SimulatorReplyToken.issued_at < before)
+    return session.execute(statement).rowcount or 0
+
+
 def default_rich_menu(session: Session) -> SimulatorRichMenu | None:
     """Return the rich menu every user sees, if one was set."""
     statement = select(SimulatorRichMenu).where(SimulatorRichMenu.is_default.is_(True))
@@ -146,6 +170,9 @@ __all__ = [
     "SimulatorRichMenu",
     "bot_messages",
     "default_rich_menu",
+    "forget_before",
+    "forget_reply_tokens",
+    "forget_user",
     "messages_after",
     "pushes_since",
     "retry_key_used",

@@ -1,14 +1,17 @@
-"""Staff accounts, their login attempts and the audit log of staff actions.
+"""Staff accounts, their sessions and sign-in limits, and the audit log of staff actions.
 
-Passwords are hashed with Argon2id (argon2-cffi). The web layer (``bot.staff``) wraps
-:class:`User` for Flask-Login; this module knows nothing of Flask. Repository functions take a
-session and never commit: the caller does.
+Passwords are hashed with Argon2id (argon2-cffi) and checked against ``storage.passwords``.
+Each sign-in is a row of ``staff_sessions`` (the browser holds its token, the database only a
+hash), so signing out, a new password or an admin ends sessions for good. The web layer
+(``bot.staff``) wraps :class:`User` for Flask-Login; this module knows nothing of Flask.
+Repository functions take a session and never commit: the caller does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,21 +22,30 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Integer,
     String,
+    case,
     delete,
     func,
     select,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from storage.base import Base, utcnow
 from storage.models import Community, Submission
+from storage.passwords import password_problem
 
 ROLES = ("admin", "staff", "leader")
-MIN_PASSWORD_LENGTH = 10
-# Five failed logins per username and address within fifteen minutes lock that pair out.
+# Failed sign-ins within this window count towards the limits; then they are forgotten.
 LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_FAILURES = 5
+# An account takes five failures in a window, from anywhere; an address twenty, whatever the
+# usernames (one machine trying many accounts).
+LOGIN_MAX_PER_ACCOUNT = 5
+LOGIN_MAX_PER_ADDRESS = 20
+# A sign-in lasts this long at most (a working day), then the user signs in again.
+SESSION_LIFETIME = timedelta(hours=12)
 
 _hasher = PasswordHasher()
 
@@ -74,10 +86,6 @@ class User(Base):
         ForeignKey("communities.id", ondelete="SET NULL"), index=True
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Changes with the password or deactivation, which signs out every open session.
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
-    )
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -109,20 +117,38 @@ class AuditLog(Base):
         return f"<AuditLog {self.id} {self.action}>"
 
 
-class LoginAttempt(Base):
-    """A login attempt, kept for a day to rate-limit guessing across every web process."""
+class StaffSession(Base):
+    """One sign-in. The cookie carries its token; only the token's SHA-256 is stored, so the
+    table cannot be replayed as cookies. Deleting the row ends the session."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_ip_at", "username", "ip", "at"),)
+    __tablename__ = "staff_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
     def __repr__(self) -> str:
-        return f"<LoginAttempt {self.id} {self.success}>"
+        return f"<StaffSession {self.id} user={self.user_id}>"
+
+
+class LoginLimit(Base):
+    """Sign-in attempts of one account or from one address in the current window.
+
+    The key is a hash of "account:<name>" or "address:<ip>", so neither is stored as such.
+    Counted with one atomic upsert before the password is checked, so parallel attempts
+    cannot slip past the limit.
+    """
+
+    __tablename__ = "login_limits"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(index=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<LoginLimit {self.count}>"
 
 
 # --- passwords -------------------------------------------------------------------------------
@@ -131,15 +157,6 @@ class LoginAttempt(Base):
 def hash_password(password: str) -> str:
     """Return an Argon2id hash of ``password``."""
     return _hasher.hash(password)
-
-
-def check_password_strength(password: str) -> str | None:
-    """Return a Thai reason why ``password`` is too weak, or None when it is acceptable."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"รหัสผ่านต้องยาวอย่างน้อย {MIN_PASSWORD_LENGTH} ตัวอักษร"
-    if password.isspace() or len(set(password)) < 4:
-        return "รหัสผ่านง่ายเกินไป กรุณาใช้ตัวอักษรที่หลากหลายกว่านี้"
-    return None
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -180,8 +197,12 @@ def create_user(
     role: str,
     display_name: str = "",
     community_id: int | None = None,
+    extra_words: Iterable[str] = (),
 ) -> User:
-    """Add a user; raise ValueError (Thai message) for a bad role, username or password."""
+    """Add a user; raise ValueError (Thai message) for a bad role, username or password.
+
+    ``extra_words`` are names a password may not be (the municipality's, its communities').
+    """
     username = normalize_username(username)
     if not username:
         raise ValueError("กรุณาระบุชื่อผู้ใช้ (ตัวอักษรภาษาอังกฤษ ตัวเลข . _ -)")
@@ -191,7 +212,7 @@ def create_user(
         raise ValueError("ผู้นำชุมชนต้องระบุชุมชน")
     if get_user_by_username(session, username) is not None:
         raise ValueError(f"มีชื่อผู้ใช้ {username} อยู่แล้ว")
-    reason = check_password_strength(password)
+    reason = password_problem(password, username, extra_words)
     if reason:
         raise ValueError(reason)
     user = User(
@@ -201,7 +222,6 @@ def create_user(
         role=role,
         community_id=community_id if role == "leader" else None,
         active=True,
-        session_token=secrets.token_urlsafe(32),
     )
     session.add(user)
     session.flush()
@@ -217,33 +237,28 @@ def normalize_username(username: str) -> str:
     return username
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """Change the password (checked for strength) and sign out the user's open sessions."""
-    reason = check_password_strength(password)
+def set_password(
+    session: Session, user: User, password: str, extra_words: Iterable[str] = ()
+) -> None:
+    """Change the password (checked by the policy) and end the user's sessions everywhere."""
+    reason = password_problem(password, user.username, extra_words)
     if reason:
         raise ValueError(reason)
     user.password_hash = hash_password(password)
-    user.session_token = secrets.token_urlsafe(32)
+    end_sessions(session, user)
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
-    """Activate or deactivate an account; deactivation signs it out everywhere."""
+    """Activate or deactivate an account; deactivation ends its sessions everywhere."""
     user.active = active
     if not active:
-        user.session_token = secrets.token_urlsafe(32)
+        end_sessions(session, user)
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:
     """Return the user with this username (case-insensitive), or None."""
     name = (username or "").strip().lower()
     return session.scalar(select(User).where(User.username == name))
-
-
-def get_user_by_token(session: Session, token: str) -> User | None:
-    """Return the active user whose session token is ``token``, or None."""
-    if not token:
-        return None
-    return session.scalar(select(User).where(User.session_token == token, User.active.is_(True)))
 
 
 def list_users(session: Session) -> Sequence[User]:
@@ -260,36 +275,132 @@ def count_admins(session: Session) -> int:
     )
 
 
-# --- login attempts --------------------------------------------------------------------------
+# --- sessions --------------------------------------------------------------------------------
 
 
-def login_blocked(session: Session, username: str, ip: str, now: datetime | None = None) -> bool:
-    """Tell whether this username and address failed too often within the window."""
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    session: Session, user: User, now: datetime | None = None, lifetime: timedelta | None = None
+) -> str:
+    """Open a session for ``user`` and return its token (for the cookie; stored hashed)."""
     now = now or utcnow()
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.username == username[:64],
-            LoginAttempt.ip == ip[:64],
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at > now - LOGIN_WINDOW,
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            token_hash=_digest(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + (lifetime or SESSION_LIFETIME),
         )
     )
-    return failures >= LOGIN_MAX_FAILURES
+    return token
 
 
-def record_login_attempt(session: Session, username: str, ip: str, success: bool) -> None:
-    """Store an attempt; a success clears that pair's failures; drop rows older than a day."""
-    now = utcnow()
-    if success:
-        session.execute(
-            delete(LoginAttempt).where(
-                LoginAttempt.username == username[:64], LoginAttempt.ip == ip[:64]
-            )
+def user_for_session(session: Session, token: str, now: datetime | None = None) -> User | None:
+    """Return the active user whose unexpired session has ``token``, or None."""
+    if not token:
+        return None
+    return session.scalar(
+        select(User)
+        .join(StaffSession, StaffSession.user_id == User.id)
+        .where(
+            StaffSession.token_hash == _digest(token),
+            StaffSession.expires_at > (now or utcnow()),
+            User.active.is_(True),
         )
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
-    session.add(LoginAttempt(at=now, username=username[:64], ip=ip[:64], success=success))
+    )
+
+
+def end_session(session: Session, token: str) -> None:
+    """End the session with ``token`` (signing out); a copied cookie stops working."""
+    session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every session of ``user``; return how many there were."""
+    result = session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    return result.rowcount or 0
+
+
+def count_sessions(session: Session, user: User, now: datetime | None = None) -> int:
+    """Return how many unexpired sessions ``user`` has."""
+    return session.scalar(
+        select(func.count())
+        .select_from(StaffSession)
+        .where(StaffSession.user_id == user.id, StaffSession.expires_at > (now or utcnow()))
+    )
+
+
+def delete_expired_sessions(session: Session, now: datetime | None = None) -> int:
+    """Drop sessions past their end; return how many."""
+    result = session.execute(
+        delete(StaffSession).where(StaffSession.expires_at <= (now or utcnow()))
+    )
+    return result.rowcount or 0
+
+
+# --- sign-in limits ---------------------------------------------------------------------------
+
+
+def _limit_keys(username: str, ip: str) -> tuple[str, str]:
+    return _digest(f"account:{username[:64]}"), _digest(f"address:{ip[:64]}")
+
+
+_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _count_attempt(session: Session, key: str, now: datetime) -> int:
+    """Add one attempt to ``key``'s window in one statement; return the window's count."""
+    insert = _UPSERT[session.get_bind().dialect.name](LoginLimit)
+    expired = LoginLimit.window_started_at <= now - LOGIN_WINDOW
+    statement = (
+        insert.values(key=key, window_started_at=now, count=1)
+        .on_conflict_do_update(
+            index_elements=[LoginLimit.key],
+            set_={
+                "count": case((expired, 1), else_=LoginLimit.count + 1),
+                "window_started_at": case((expired, now), else_=LoginLimit.window_started_at),
+            },
+        )
+        .returning(LoginLimit.count)
+    )
+    return session.execute(statement).scalar_one()
+
+
+def reserve_login_attempt(
+    session: Session, username: str, ip: str, now: datetime | None = None
+) -> bool:
+    """Count a sign-in attempt for the account and the address before the password is
+    checked; return False when either is over its limit (then do not check it).
+
+    The caller commits at once, so parallel attempts each see the others' counts.
+    """
+    now = now or utcnow()
+    account, address = _limit_keys(username, ip)
+    by_account = _count_attempt(session, account, now)
+    by_address = _count_attempt(session, address, now)
+    return by_account <= LOGIN_MAX_PER_ACCOUNT and by_address <= LOGIN_MAX_PER_ADDRESS
+
+
+def forgive_login_attempt(session: Session, username: str, ip: str) -> None:
+    """After a successful sign-in: clear the account's failures, give the address its try back."""
+    account, address = _limit_keys(username, ip)
+    session.execute(delete(LoginLimit).where(LoginLimit.key == account))
+    session.execute(
+        update(LoginLimit)
+        .where(LoginLimit.key == address, LoginLimit.count > 0)
+        .values(count=LoginLimit.count - 1)
+    )
+
+
+def delete_old_login_limits(session: Session, now: datetime | None = None) -> int:
+    """Drop counts whose window has passed; return how many."""
+    cutoff = (now or utcnow()) - LOGIN_WINDOW
+    result = session.execute(delete(LoginLimit).where(LoginLimit.window_started_at <= cutoff))
+    return result.rowcount or 0
 
 
 # --- audit log -------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -314,3 +316,24 @@ def forget_resident(session: Session, resident_id: int) -> int:
     ):
         recipient.resident_id = None
     return erased
+
+
+def forget_answer_texts(
+    session: Session, *, before: datetime | None = None, submission_ids: list[int] | None = None
+) -> int:
+    """Erase the free text of answers given before ``before`` or filed as these submissions;
+    return how many. Choices, ratings and the classification's category stay."""
+    conditions = []
+    if before is not None:
+        conditions.append(SurveyAnswer.answered_at < before)
+    if submission_ids:
+        conditions.append(SurveyAnswer.submission_id.in_(submission_ids))
+    if not conditions:
+        return 0
+    result = session.execute(
+        update(SurveyAnswer)
+        .where(or_(*conditions), SurveyAnswer.text.is_not(None))
+        .values(text=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -152,6 +152,12 @@ def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scratch]
     drop()
 
 
+# What later revisions remove on purpose: 0007_privacy replaced the sign-in log by counters
+# and the per-user session token by session rows.
+DROPPED_TABLES = {"login_attempts"}
+DROPPED_COLUMNS = {("users", "session_token")}
+
+
 def test_a_filled_database_from_the_branched_history_upgrades_without_loss(scratch):
     branched_database.build(scratch.original)
     assert branched_database.stamps(scratch.original) == branched_database.BRANCHED_HEADS
@@ -164,8 +170,12 @@ def test_a_filled_database_from_the_branched_history_upgrades_without_loss(scrat
     assert branched_database.stamps(scratch.copy) == set(_script().get_heads())
     after = branched_database.rows(scratch.copy)
     for table, rows in before.items():
-        kept = [{column: row[column] for column in rows[0]} for row in after[table]]
-        assert kept == rows, table
+        if table in DROPPED_TABLES:
+            assert table not in after
+            continue
+        columns = [column for column in rows[0] if (table, column) not in DROPPED_COLUMNS]
+        kept = [{column: row[column] for column in columns} for row in after[table]]
+        assert kept == [{column: row[column] for column in columns} for row in rows], table
     assert after["submissions"][0]["text"] == branched_database.NEED
     assert _differences(scratch.copy) == []
     # The copy was a copy: the original still has its stamps and rows.

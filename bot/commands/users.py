@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from bot.accounts import password_words
 from bot.db import session_factory
 from storage import staff
 from storage.models import Community
@@ -56,6 +57,7 @@ def create_command(
                 role=role,
                 display_name=display_name,
                 community_id=community_id,
+                extra_words=password_words(session),
             )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
@@ -86,9 +88,25 @@ def set_password_command(username: str, password_stdin: bool) -> None:
         if user is None:
             raise click.ClickException(f"ไม่พบผู้ใช้ {username!r}")
         try:
-            staff.set_password(session, user, _read_password(password_stdin))
+            password = _read_password(password_stdin)
+            staff.set_password(session, user, password, password_words(session))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         staff.audit(session, None, "user.password", "user", user.id, via="cli")
         session.commit()
         click.echo(f"ตั้งรหัสผ่านใหม่ให้ {user.username} แล้ว")
+
+
+@users_group.command("sign-out")
+@click.argument("username")
+@with_appcontext
+def sign_out_command(username: str) -> None:
+    """End every dashboard session of USERNAME (a lost phone, a shared computer)."""
+    with session_factory(current_app)() as session:
+        user = staff.get_user_by_username(session, username)
+        if user is None:
+            raise click.ClickException(f"ไม่พบผู้ใช้ {username!r}")
+        ended = staff.end_sessions(session, user)
+        staff.audit(session, None, "user.sessions_end", "user", user.id, sessions=ended, via="cli")
+        session.commit()
+        click.echo(f"ให้ {user.username} ออกจากระบบทุกเครื่องแล้ว ({ended} เซสชัน)")

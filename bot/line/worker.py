@@ -14,7 +14,6 @@ import os
 import socket
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from bot import residents
 from bot.db import session_factory
 from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
 from bot.line.events import IncomingEvent
+from bot.logs import describe_error
 from bot.needs import classification
 from bot.residents.context import Context
 from storage import mailbox
@@ -123,8 +123,8 @@ class Worker:
         while not stop.is_set():
             try:
                 busy = self.run_once()
-            except Exception:  # keep the loop alive; the database may be briefly unavailable
-                logger.exception("worker %s: cycle failed", self.name)
+            except Exception as exc:  # keep the loop alive; the database may be briefly unavailable
+                logger.error("worker %s: cycle failed:\n%s", self.name, describe_error(exc))
                 busy = 0
             if not busy:
                 wake_event.wait(POLL_SECONDS)
@@ -194,7 +194,8 @@ class Worker:
                 if row is None:
                     return
                 if event.standby:
-                    # Another channel is answering this user: keep the event, say nothing.
+                    # Another channel is answering this user: say nothing; the payload goes
+                    # after MAILBOX_KEEP_HOURS (bot.retention).
                     row.status = "skipped"
                     row.processed_at = utcnow()
                 else:
@@ -206,7 +207,7 @@ class Worker:
                 logger.error("inbox %d (%s) failed: %s", inbox_id, event.type, type(exc).__name__)
                 row = session.get(InboxEvent, inbox_id)
                 if row is not None:
-                    mailbox.fail_inbox(session, row, traceback.format_exc())
+                    mailbox.fail_inbox(session, row, describe_error(exc))
                     session.commit()
 
     def _handle(
@@ -248,6 +249,7 @@ class Worker:
                 if row is None or row.status != "sending" or row.claimed_by != self.name:
                     continue
                 self._send(session, row)
+                mailbox.forget_unknown_recipient(session, row)  # e.g. an erasure's confirmation
                 session.commit()
         return len(ids)
 

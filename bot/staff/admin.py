@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from bot.accounts import ROLE_LABELS, audit, current_staff, role_required
+from bot.accounts import ROLE_LABELS, audit, current_staff, password_words, role_required
 from bot.db import get_session
 from bot.needs import classification
 from bot.staff.queries import communities as list_communities
 from storage import staff
 from storage.models import Community
+from storage.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def users() -> str:
         "dashboard/admin_users.html",
         users=staff.list_users(session),
         communities=list_communities(session),
-        min_length=staff.MIN_PASSWORD_LENGTH,
+        min_length=MIN_PASSWORD_LENGTH,
         form={},
     )
 
@@ -63,6 +64,7 @@ def create_user() -> str | Response | tuple[str, int]:
             role=form.get("role") or "",
             display_name=(form.get("display_name") or "")[:200],
             community_id=_community_id(form.get("community_id")),
+            extra_words=password_words(session),
         )
     except ValueError as exc:
         session.rollback()
@@ -72,7 +74,7 @@ def create_user() -> str | Response | tuple[str, int]:
                 "dashboard/admin_users.html",
                 users=staff.list_users(session),
                 communities=list_communities(session),
-                min_length=staff.MIN_PASSWORD_LENGTH,
+                min_length=MIN_PASSWORD_LENGTH,
                 form={k: v for k, v in form.items() if "password" not in k},
             ),
             400,
@@ -95,11 +97,13 @@ def _load_user(user_id: int) -> staff.User:
 def edit_user(user_id: int) -> str:
     """Show one account: role, community, active, password reset."""
     session = get_session()
+    user = _load_user(user_id)
     return render_template(
         "dashboard/admin_user.html",
-        user=_load_user(user_id),
+        user=user,
         communities=list_communities(session),
-        min_length=staff.MIN_PASSWORD_LENGTH,
+        min_length=MIN_PASSWORD_LENGTH,
+        sessions=staff.count_sessions(session, user),
     )
 
 
@@ -153,7 +157,7 @@ def reset_password(user_id: int) -> Response:
         flash("รหัสผ่านทั้งสองช่องไม่ตรงกัน", "error")
         return back
     try:
-        staff.set_password(session, user, password)
+        staff.set_password(session, user, password, password_words(session))
     except ValueError as exc:
         flash(str(exc), "error")
         return back
@@ -164,6 +168,21 @@ def reset_password(user_id: int) -> Response:
         return redirect(url_for("auth.login"))
     flash(f"ตั้งรหัสผ่านใหม่ให้ {user.username} แล้ว", "success")
     return back
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@role_required("admin")
+def end_sessions(user_id: int) -> Response:
+    """Sign an account out on every device (e.g. a lost phone), without changing anything else."""
+    session = get_session()
+    user = _load_user(user_id)
+    ended = staff.end_sessions(session, user)
+    audit("user.sessions_end", "user", user.id, sessions=ended)
+    session.commit()
+    if user.id == current_staff().id:
+        return redirect(url_for("auth.login"))
+    flash(f"ให้ {user.username} ออกจากระบบทุกเครื่องแล้ว ({ended} เครื่อง)", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 # --- communities ---------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Signing staff in and out.
 
-Login attempts are limited to five failures per username and address in fifteen minutes,
-counted in the database, so the limit holds across every gunicorn process. Behind a reverse
-proxy, wrap the app in werkzeug's ProxyFix so ``request.remote_addr`` is the client's address.
+Every attempt is counted in the database before the password is checked (one atomic upsert
+per account and per address, ``storage.staff.reserve_login_attempt``), so the limits hold
+across every gunicorn process and thread, also for parallel attempts: five failures per
+account and twenty per address in fifteen minutes. Behind a reverse proxy, set
+``TRUSTED_PROXIES`` so ``request.remote_addr`` is the client's address (``bot.create_app``
+wraps the app in werkzeug's ProxyFix). A sign-in is a session row that signing out deletes.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ def login() -> str | Response:
         username = (request.form.get("username") or "").strip().lower()[:64]
         password = request.form.get("password") or ""
         ip = client_ip()
-        if staff.login_blocked(session, username, ip):
+        allowed = staff.reserve_login_attempt(session, username, ip)
+        session.commit()  # counted before the password is checked: parallel tries see it
+        if not allowed:
             error = "เข้าสู่ระบบผิดหลายครั้งเกินไป กรุณารอ 15 นาทีแล้วลองใหม่"
             status = 429
             logger.warning("login rate-limited")
@@ -63,17 +68,17 @@ def login() -> str | Response:
                 ok = False
             else:
                 ok = user.active and staff.verify_password(user, password)
-            staff.record_login_attempt(session, username, ip, ok)
             if ok and user is not None:
+                staff.forgive_login_attempt(session, username, ip)
                 if staff.needs_rehash(user):
                     user.password_hash = staff.hash_password(password)
                 user.last_login_at = utcnow()
+                token = staff.start_session(session, user)
                 staff.audit(session, user.id, "login", "user", user.id)
                 session.commit()
-                login_user(StaffUser(user))
+                login_user(StaffUser(user, token))
                 logger.info("user %s signed in", user.id)
                 return redirect(_safe_next(request.args.get("next")))
-            session.commit()
             error = "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
             status = 401
     return render_template("dashboard/login.html", error=error, username=username), status
@@ -83,8 +88,10 @@ def login() -> str | Response:
 def logout() -> Response:
     """Sign out (POST with the CSRF token, so another site cannot sign staff out)."""
     if current_user.is_authenticated:
+        session = get_session()
+        staff.end_session(session, current_user.session_token)
         audit("logout", "user", current_user.id)
-        get_session().commit()
+        session.commit()
         logout_user()
     flash("ออกจากระบบแล้ว", "info")
     return redirect(url_for("auth.login"))

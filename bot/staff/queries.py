@@ -114,6 +114,14 @@ class QueueFilters:
                 out[f.name] = str(value)
         return out
 
+    def for_audit(self) -> dict[str, str]:
+        """Return the filters as the audit log keeps them: that there was a search, never its
+        words (staff search for names, house numbers and phone numbers)."""
+        kept = self.to_args(q="")
+        if self.q:
+            kept["q"] = "(ค้นหา)"
+        return kept
+
     @property
     def active(self) -> bool:
         """True when anything narrows the list."""

@@ -241,7 +241,8 @@ def test_surveys_plug_into_the_conversation_and_the_worker(app):
     from bot.surveys import answering
 
     assert residents.handlers(app) == (answering.try_handle,)
-    assert "surveys" in [job.name for job in app.extensions[worker.EXTENSION].jobs]
+    jobs = [job.name for job in app.extensions[worker.EXTENSION].jobs]
+    assert "surveys" in jobs and "privacy.purge" in jobs  # the daily purge registers itself too
 
 
 def test_messages_are_plain_json(session, classifier):

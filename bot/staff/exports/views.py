@@ -134,7 +134,7 @@ def submissions_csv() -> Response:
     """Download the queue's current selection as CSV (UTF-8 with BOM for Excel)."""
     session = get_session()
     filters, statement = _statement()
-    audit("export.submissions_csv", filters=filters.to_args())
+    audit("export.submissions_csv", filters=filters.for_audit())
     session.commit()
     factory = session_factory()
     plan = taxonomy()
@@ -165,7 +165,7 @@ def submissions_xlsx() -> Response:
             "warning",
         )
         return redirect(url_for("exports.index", **filters.to_args()))
-    audit("export.submissions_xlsx", filters=filters.to_args(), rows=total)
+    audit("export.submissions_xlsx", filters=filters.for_audit(), rows=total)
     session.commit()
     municipality = current_app.extensions["ruamkid"]
     wb = build_submissions_xlsx(
