@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 def _call(base: str, path: str, payload: dict | None = None) -> dict:
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the local server under test
         base + path, data=data, headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - localhost
@@ -105,8 +105,10 @@ def main() -> int:
         print(json.dumps({"run": n + 1, **{k: round(v, 2) for k, v in result.items()}}))
     for key in ("start_to_ready_s", "first_need_reply_s"):
         values = [r[key] for r in results]
-        print(f"{key}: median {statistics.median(values):.2f}, min {min(values):.2f}, "
-              f"max {max(values):.2f} over {len(values)} fresh installs")
+        print(
+            f"{key}: median {statistics.median(values):.2f}, min {min(values):.2f}, "
+            f"max {max(values):.2f} over {len(values)} fresh installs"
+        )
     return 0
 
 

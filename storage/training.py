@@ -105,9 +105,7 @@ def claim_run(session: Session, worker: str) -> TrainingRun | None:
 
 def recent_runs(session: Session, limit: int = 10) -> list[TrainingRun]:
     """Return the latest runs, newest first."""
-    return list(
-        session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(limit))
-    )
+    return list(session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(limit)))
 
 
 def runs_by_version(session: Session, versions: Sequence[str]) -> dict[str, TrainingRun]:
