@@ -61,8 +61,8 @@ _INSERT_INBOX = {
 }
 
 
-def _claimable(model, working: str, now: datetime) -> ColumnElement[bool]:
-    expired = and_(model.status == working, model.claimed_at < now - LEASE)
+def _claimable(model, working: str, now: datetime, lease: timedelta) -> ColumnElement[bool]:
+    expired = and_(model.status == working, model.claimed_at < now - lease)
     ready = and_(model.status == "pending", model.next_attempt_at <= now)
     return or_(ready, expired)
 
@@ -75,7 +75,13 @@ MAX_MEDIA_ATTEMPTS = 8
 
 
 def _claim(
-    session: Session, model, working: str, worker: str, limit: int, max_attempts: int
+    session: Session,
+    model,
+    working: str,
+    worker: str,
+    limit: int,
+    max_attempts: int,
+    lease: timedelta,
 ) -> list[int]:
     now = utcnow()
     # A row whose workers kept dying while holding it (its lease ran out each time) is not
@@ -84,13 +90,13 @@ def _claim(
         update(model)
         .where(
             model.status == working,
-            model.claimed_at < now - LEASE,
+            model.claimed_at < now - lease,
             model.attempts >= max_attempts,
         )
         .values(status=_GAVE_UP[model], claimed_by=None, **{_REASON[model]: ABANDONED})
         .execution_options(synchronize_session=False)
     )
-    condition = _claimable(model, working, now)
+    condition = _claimable(model, working, now, lease)
     candidates = select(model.id).where(condition).order_by(model.id).limit(limit)
     changes = {
         "status": working,
@@ -113,19 +119,25 @@ def _claim(
     return sorted(ids)
 
 
-def claim_inbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+def claim_inbox(
+    session: Session, worker: str, limit: int = 20, lease: timedelta = LEASE
+) -> list[int]:
     """Claim up to ``limit`` unprocessed inbox rows for ``worker``; commit right after."""
-    return _claim(session, InboxEvent, "processing", worker, limit, MAX_INBOX_ATTEMPTS)
+    return _claim(session, InboxEvent, "processing", worker, limit, MAX_INBOX_ATTEMPTS, lease)
 
 
-def claim_outbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+def claim_outbox(
+    session: Session, worker: str, limit: int = 20, lease: timedelta = LEASE
+) -> list[int]:
     """Claim up to ``limit`` outbox rows that are due for ``worker``; commit right after."""
-    return _claim(session, OutboxMessage, "sending", worker, limit, MAX_OUTBOX_ATTEMPTS)
+    return _claim(session, OutboxMessage, "sending", worker, limit, MAX_OUTBOX_ATTEMPTS, lease)
 
 
-def claim_media(session: Session, worker: str, limit: int = 5) -> list[int]:
+def claim_media(
+    session: Session, worker: str, limit: int = 5, lease: timedelta = LEASE
+) -> list[int]:
     """Claim up to ``limit`` photos still to be downloaded from LINE; commit right after."""
-    return _claim(session, Media, "downloading", worker, limit, MAX_MEDIA_ATTEMPTS)
+    return _claim(session, Media, "downloading", worker, limit, MAX_MEDIA_ATTEMPTS, lease)
 
 
 def load_claimed_outbox(session: Session, message_id: int, worker: str) -> OutboxMessage | None:

@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from bot import residents
 from bot.db import session_factory
-from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
+from bot.line.api import (
+    LineApi,
+    LineError,
+    PermanentLineError,
+    TransientLineError,
+    UnreadableAnswer,
+    line_api,
+)
 from bot.line.events import IncomingEvent
 from bot.logs import describe_error
 from bot.needs import classification
@@ -44,6 +51,9 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 POLL_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
+# A reply whose outcome is unknown is tried again at once, this often, while its token is fresh.
+REPLY_TRIES = 3
+REPLY_RETRY_PAUSE = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,25 @@ def start_thread(app: Flask) -> threading.Thread:
     return state.thread
 
 
+def run_threads(app: Flask, count: int, stop: threading.Event) -> None:
+    """Run ``count`` workers in threads of this process until ``stop`` is set.
+
+    They share the work as separate processes do: each claims its own rows.
+    """
+    base = f"{socket.gethostname()}:{os.getpid()}"
+    workers = [Worker(app, name=f"{base}:{number}") for number in range(count)]
+    workers[0].warm_up()  # once, before the threads: they then find the model loaded
+    threads = [
+        threading.Thread(target=w.run_forever, args=(stop,), name=w.name, daemon=True)
+        for w in workers
+    ]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(0.5)
+
+
 def wake(app: Flask | None = None) -> None:
     """Tell this process's worker (the current app's by default) that new rows are waiting."""
     (app or current_app).extensions[EXTENSION].wake.set()
@@ -107,6 +136,7 @@ class Worker:
         self.sessions = session_factory(app)
         self._api = api
         self._next_run: dict[str, float] = {}
+        self.lease = timedelta(seconds=float(app.config["MAILBOX_LEASE_SECONDS"]))
 
     @property
     def api(self) -> LineApi:
@@ -193,7 +223,7 @@ class Worker:
     def process_inbox(self, limit: int = 20) -> int:
         """Process claimed webhook events, each in its own transaction."""
         with self.sessions() as session:
-            ids = mailbox.claim_inbox(session, self.name, limit)
+            ids = mailbox.claim_inbox(session, self.name, limit, self.lease)
             session.commit()
         for inbox_id in ids:
             self._process_event(inbox_id)
@@ -268,7 +298,7 @@ class Worker:
         """Send claimed outbox rows, each in its own transaction: one failing row never stops
         the others; what cannot succeed is parked for an admin."""
         with self.sessions() as session:
-            ids = mailbox.claim_outbox(session, self.name, limit)
+            ids = mailbox.claim_outbox(session, self.name, limit, self.lease)
             session.commit()
         for outbox_id in ids:
             with self.sessions() as session:
@@ -322,26 +352,34 @@ class Worker:
                 logger.warning("outbox %d: reply outcome unknown; not repeated", row.id)
                 return True
             return False
-        if not self._record_attempt(session, row, "reply"):
-            return True
-        try:
-            self.api.reply(token, row.messages)
-        except UnreadableAnswer:
-            self._mark_sent(row, "reply")
-        except PermanentLineError as exc:
-            if tried and exc.status == 400:
-                # Refused while fresh: spent, by the earlier call that LINE accepted.
-                self._mark_sent(row, "reply")
+        for _ in range(REPLY_TRIES):
+            if not self._record_attempt(session, row, "reply"):
                 return True
-            logger.info("outbox %d: reply refused (%s); pushing instead", row.id, exc)
-            row.reply_token, row.attempt_kind = None, None  # refused: nothing was delivered
-            return False
-        except LineError as exc:
-            if exc.status == 429:
-                row.attempt_kind = None  # refused before use: the token is still unused
-            self._retry_later(session, row, exc)
-        else:
-            self._mark_sent(row, "reply")
+            try:
+                self.api.reply(token, row.messages)
+            except UnreadableAnswer:
+                self._mark_sent(row, "reply")
+            except PermanentLineError as exc:
+                if tried and exc.status == 400:
+                    # Refused while fresh: spent, by the earlier call that LINE accepted.
+                    self._mark_sent(row, "reply")
+                    return True
+                logger.info("outbox %d: reply refused (%s); pushing instead", row.id, exc)
+                row.reply_token, row.attempt_kind = None, None  # refused: nothing delivered
+                return False
+            except LineError as exc:
+                if exc.status == 429:
+                    row.attempt_kind = None  # refused before use: the token is still unused
+                elif row.reply_deadline is None or utcnow() < row.reply_deadline:
+                    # Unknown outcome: ask again now, while the token can still tell.
+                    tried = True
+                    time.sleep(REPLY_RETRY_PAUSE)
+                    continue
+                self._retry_later(session, row, exc)
+            else:
+                self._mark_sent(row, "reply")
+            return True
+        self._retry_later(session, row, TransientLineError("LINE reply outcome still unknown"))
         return True
 
     def _push(self, session: Session, row: OutboxMessage) -> None:
@@ -402,7 +440,7 @@ class Worker:
     def process_media(self, limit: int = 5) -> int:
         """Download photos from LINE into MEDIA_DIR before LINE deletes them."""
         with self.sessions() as session:
-            ids = mailbox.claim_media(session, self.name, limit)
+            ids = mailbox.claim_media(session, self.name, limit, self.lease)
             session.commit()
         for media_id in ids:
             with self.sessions() as session:
