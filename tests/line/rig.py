@@ -230,8 +230,8 @@ class Process:
 
     def start(self) -> Process:
         """Start (or start again) the process."""
-        handle = self.log.open("ab")
-        self.popen = subprocess.Popen(self.args, env=self.env, stdout=handle, stderr=handle)
+        with self.log.open("ab") as handle:  # the child keeps its own copy
+            self.popen = subprocess.Popen(self.args, env=self.env, stdout=handle, stderr=handle)
         return self
 
     def kill(self) -> None:
