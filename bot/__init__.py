@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.municipality import load_municipality
     from bot.needs import classification
     from bot.simulator import standin
-    from bot.staff import admin, auth, overview, plan, queue
+    from bot.staff import admin, auth, closing, intake, overview, plan, queue
     from bot.staff.exports import views as exports
     from bot.surveys import views as survey_pages
     from bot.training import views as training_pages
@@ -82,6 +82,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         overview.bp,
         survey_pages.bp,
         training_pages.bp,
+        closing.bp,
+        intake.bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", staff.home)
