@@ -28,6 +28,10 @@ ENV_KEYS = (
     "PORT",
     "TRUSTED_PROXIES",
     "MAILBOX_KEEP_HOURS",
+    "RATELIMIT_ENABLED",
+    "RATELIMIT_PUBLIC",
+    "RATELIMIT_PARTNER",
+    "RATELIMIT_STORAGE_URI",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -85,7 +89,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
     for key in ("PORT", "TRUSTED_PROXIES"):
         if key in values:
             values[key] = int(values[key])
-    for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS"):
+    for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS", "RATELIMIT_ENABLED"):
         if key in values:
             values[key] = values[key].lower() not in {"0", "false", "no"}
     return values
