@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     ForeignKey,
     Integer,
     Numeric,
@@ -41,6 +42,18 @@ EDITIONS: dict[str, str] = {
     "change": "เปลี่ยนแปลง",
 }
 MAX_AMOUNT = Decimal("999999999999.99")
+# Where a project stands in its execution, in order. Residents behind it are told on LINE when
+# it reaches the stages in ``bot.staff.plan_news``.
+EXECUTION: dict[str, str] = {
+    "in_plan": "อยู่ในแผน",
+    "ordinance": "อยู่ในข้อบัญญัติงบประมาณ",
+    "procurement": "อยู่ระหว่างจัดซื้อจัดจ้าง",
+    "in_progress": "กำลังดำเนินการ",
+    "done": "ดำเนินการแล้วเสร็จ",
+    "halted": "ยกเลิก/ชะลอ",
+}
+# Stages that need a reason.
+NEEDS_REASON = {"halted"}
 
 
 class Project(Base):
@@ -67,6 +80,12 @@ class Project(Base):
     edition_no: Mapped[int] = mapped_column(Integer, default=0)
     # เหตุผลความจำเป็น: required by amendment books.
     reason: Mapped[str | None] = mapped_column(Text)
+    # Execution (EXECUTION's keys), why it was cancelled or postponed, how far it got, and the
+    # baht actually spent.
+    execution: Mapped[str] = mapped_column(String(16), default="in_plan", index=True)
+    execution_reason: Mapped[str | None] = mapped_column(Text)
+    percent_done: Mapped[int] = mapped_column(Integer, default=0)
+    spent: Mapped[Decimal | None] = mapped_column(Numeric(14, 2, asdecimal=True))
     # "user:<id>" of whoever created it.
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -74,6 +93,11 @@ class Project(Base):
 
     budgets: Mapped[list[ProjectBudget]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectBudget.year"
+    )
+    milestones: Mapped[list[ProjectMilestone]] = relationship(
+        back_populates="project",
+        cascade="all, delete-orphan",
+        order_by="(ProjectMilestone.held_on, ProjectMilestone.id)",
     )
     needs: Mapped[list[ProjectNeed]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectNeed.id"
@@ -115,6 +139,30 @@ class ProjectBudget(Base):
 
     def __repr__(self) -> str:
         return f"<ProjectBudget {self.project_id} {self.year}>"
+
+
+class ProjectMilestone(Base):
+    """A dated step of a project's execution, shown publicly, with an optional photo."""
+
+    __tablename__ = "project_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Relative to MEDIA_DIR (a staff photo of the work, never a resident's).
+    photo_path: Mapped[str | None] = mapped_column(String(500))
+    photo_type: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="milestones")
+
+    def __repr__(self) -> str:
+        return f"<ProjectMilestone {self.project_id} {self.held_on}>"
 
 
 class ProjectNeed(Base):

@@ -389,6 +389,17 @@ def _merge(
     return merged
 
 
+def set_publishable(session: Session, need: Submission, publishable: bool, *, actor: str) -> bool:
+    """Allow or stop showing a need's words on the public pages; return False if unchanged."""
+    if need.publishable == publishable:
+        return False
+    need.publishable = publishable
+    _history(session, need, actor, "publishable", {"to": publishable})
+    _audit(session, actor, "submission.publishable", need, to=publishable)
+    session.flush()
+    return True
+
+
 # --- the plan ---------------------------------------------------------------------------------
 
 
