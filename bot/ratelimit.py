@@ -38,12 +38,15 @@ def init_app(app: Flask) -> Limiter:
 
 def limit_public(app: Flask, bp: Blueprint) -> None:
     """Limit every route of ``bp`` (registered on ``app``) per client address."""
-    app.extensions[EXTENSION].limit(_public_limit)(bp)
+    # One bucket per address across every public route (not one per route).
+    app.extensions[EXTENSION].shared_limit(_public_limit, scope="public")(bp)
 
 
 def limit_partner_posts(app: Flask, bp: Blueprint) -> None:
     """Limit ``POST`` to ``bp`` per API key (a partner app behind one address, or many)."""
-    app.extensions[EXTENSION].limit(_partner_limit, key_func=_api_key, methods=["POST"])(bp)
+    app.extensions[EXTENSION].shared_limit(
+        _partner_limit, scope="partner", key_func=_api_key, methods=["POST"]
+    )(bp)
 
 
 def _public_limit() -> str:

@@ -29,7 +29,9 @@ def issue() -> str | tuple[str, int]:
     except ValueError as exc:
         session.rollback()
         flash(str(exc), "error")
-        return render_template("open311/keys.html", keys=open311.list_keys(session), new_key=None), 400
+        return render_template(
+            "open311/keys.html", keys=open311.list_keys(session), new_key=None
+        ), 400
     audit("open311_key.create", "open311_key", row.id)
     session.commit()
     # Shown in this answer only: the database keeps its hash.

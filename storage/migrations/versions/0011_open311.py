@@ -1,7 +1,7 @@
 """Open311: partner apps' API keys (hashes only) and who filed each need through them
 
 Revision ID: 0011_open311
-Revises: 0007_privacy
+Revises: 0010_public
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.base
 
 revision: str = "0011_open311"
-down_revision: str | None = "0007_privacy"
+down_revision: str | None = "0010_public"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
