@@ -32,6 +32,8 @@ ENV_KEYS = (
     "RATELIMIT_PUBLIC",
     "RATELIMIT_PARTNER",
     "RATELIMIT_STORAGE_URI",
+    "OPENDATA_DIR",
+    "OPENDATA_LICENCE",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}

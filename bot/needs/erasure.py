@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import opendata
 from storage import mailbox, open311, simulator
 from storage.base import utcnow
 from storage.models import Media, Resident, Submission, SubmissionEvent
@@ -118,6 +119,7 @@ def redact(
         forget_label_texts(session, ids)
         forget_answer_texts(session, submission_ids=ids)
         open311.forget_reporters(session, ids)  # a partner app's reporter: email, name, phone
+        opendata.bring_forward(session)  # the open-data files drop them at the next check
     session.flush()
     return photos, files
 
