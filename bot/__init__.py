@@ -33,11 +33,12 @@ class Ruamkid(Flask):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     from bot import config as app_config
-    from bot import db, retention, simulator, staff, surveys, thai, training
+    from bot import db, public, retention, simulator, staff, surveys, thai, training
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
     from bot.needs import classification
+    from bot.public import views as public_pages
     from bot.simulator import standin
     from bot.staff import admin, auth, overview, plan, queue
     from bot.staff.exports import views as exports
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
     training.init_app(app)  # training runs and upload clean-up in the worker
     retention.init_app(app)  # the daily privacy purge, run by the worker
+    public.init_app(app)  # the public pages' cache and per-address limit
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -82,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         overview.bp,
         survey_pages.bp,
         training_pages.bp,
+        public_pages.bp,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", staff.home)
