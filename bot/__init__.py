@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot import config as app_config
     from bot import (
         db,
+        public,
         ratelimit,
         retention,
         simulator,
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.open311 import views as open311
     from bot.opendata import dump as opendata
     from bot.opendata import views as opendata_files
+    from bot.public import views as public_pages
     from bot.simulator import standin
     from bot.staff import admin, auth, overview, plan, queue
     from bot.staff.exports import views as exports
@@ -78,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     retention.init_app(app)  # the daily privacy purge, run by the worker
     opendata.init_app(app)  # the daily open-data dump, run by the worker
     ratelimit.init_app(app)
+    public.init_app(app)  # the public pages' cache and per-address limit
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -98,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         survey_pages.bp,
         training_pages.bp,
         open311_keys.bp,
+        public_pages.bp,
     ):
         app.register_blueprint(blueprint)
     # Public: no sign-in, limited per address; partner apps file with a key, not a CSRF token.
