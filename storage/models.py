@@ -36,6 +36,10 @@ class Community(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The community's centre: where its public needs without a place are shown, and the
+    # tile-less map's dot.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
@@ -83,6 +87,9 @@ class Resident(Base):
     consented_at: Mapped[datetime | None]
     # False after unfollow: no more pushes.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # False once the resident said in chat they want no news of the plan projects behind
+    # their needs.
+    project_updates: Mapped[bool] = mapped_column(Boolean, default=True)
     # Small conversation state (what the bot is waiting for); plain JSON, never message text.
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -136,6 +143,8 @@ class Submission(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="SET NULL"), index=True
     )
+    # Staff allow the words on the public pages (storage.public); off by default.
+    publishable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None]

@@ -593,6 +593,17 @@ def reopen_need(
     return follow_up
 
 
+def set_publishable(session: Session, need: Submission, publishable: bool, *, actor: str) -> bool:
+    """Allow or stop showing a need's words on the public pages; return False if unchanged."""
+    if need.publishable == publishable:
+        return False
+    need.publishable = publishable
+    _history(session, need, actor, "publishable", {"to": publishable})
+    _audit(session, actor, "submission.publishable", need, to=publishable)
+    session.flush()
+    return True
+
+
 # --- the plan ---------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from bot.residents import (
     consent,
     my_data,
     needs,
+    news,
     postbacks,
     status,
 )
@@ -52,6 +53,8 @@ COMMANDS: dict[str, Callable[[Turn], Messages]] = {
     "consent": basics.on_already_consented,
     "decline": consent.decline,
     "community": lambda turn: community.page(turn, 1),
+    "news_off": news.turn_off,
+    "news_on": news.turn_on,
 }
 
 # Buttons (postback actions); each checks that what it touches is the sender's own.

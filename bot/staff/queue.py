@@ -401,6 +401,22 @@ def status(submission_id: int) -> Response:
     return redirect(_detail_url(submission))
 
 
+@bp.post("/submissions/<int:submission_id>/publishable")
+@role_required(*TRIAGE_ROLES)
+def publishable(submission_id: int) -> Response:
+    """Allow or stop showing the need's words on the public pages (audited)."""
+    session = get_session()
+    submission = _load_visible(submission_id)
+    wanted = request.form.get("publishable") == "1"
+    if actions.set_publishable(session, submission, wanted, actor=current_staff().actor):
+        session.commit()
+        flash(
+            "อนุญาตให้แสดงข้อความบนหน้าสาธารณะแล้ว" if wanted else "ซ่อนข้อความจากหน้าสาธารณะแล้ว",
+            "success",
+        )
+    return redirect(_detail_url(submission, "publish"))
+
+
 @bp.post("/submissions/<int:submission_id>/merge")
 @role_required(*TRIAGE_ROLES)
 def merge(submission_id: int) -> Response:
