@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage import mailbox, simulator
+from storage import mailbox, search, simulator
 from storage.base import utcnow
 from storage.models import Media, Resident, Submission, SubmissionEvent
 from storage.submissions import forget_label_texts
@@ -117,6 +117,8 @@ def redact(
         forget_label_texts(session, ids)
         forget_answer_texts(session, submission_ids=ids)
     session.flush()
+    if ids:
+        search.forget_erased(session)  # the search index's own copy of the trigrams too
     return photos, files
 
 
