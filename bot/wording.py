@@ -217,6 +217,20 @@ class Wording:
         return fill(self.template(key), {**base, **values})
 
 
+def polite_name(name: str | None) -> str:
+    """Return how to address someone: ``polite_name("สมชาย")`` → "คุณสมชาย".
+
+    A LINE name that already starts with คุณ keeps it ("คุณสมชาย", not "คุณคุณสมชาย").
+
+    >>> polite_name("คุณสมชาย"), polite_name(" สมศรี "), polite_name(None)
+    ('คุณสมชาย', 'คุณสมศรี', '')
+    """
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name if name.startswith("คุณ") else f"คุณ{name}"
+
+
 def fill(template: str, values: Mapping[str, Any]) -> str:
     """Fill ``{placeholders}``; unknown ones stay visible, broken braces are kept as text."""
     try:
