@@ -18,10 +18,12 @@ from flask import Flask
 from bot.line.events import IncomingEvent
 from bot.residents import (
     basics,
+    closing,
     community,
     consent,
     my_data,
     needs,
+    news,
     postbacks,
     status,
 )
@@ -51,6 +53,8 @@ COMMANDS: dict[str, Callable[[Turn], Messages]] = {
     "consent": basics.on_already_consented,
     "decline": consent.decline,
     "community": lambda turn: community.page(turn, 1),
+    "news_off": news.turn_off,
+    "news_on": news.turn_on,
 }
 
 # Buttons (postback actions); each checks that what it touches is the sender's own.
@@ -65,6 +69,8 @@ BUTTONS: dict[str, Callable[[Turn, postbacks.Postback], Messages]] = {
     "done": needs.on_done,
     "del": my_data.on_delete,
     "nodel": my_data.on_cancel,
+    "rate": closing.on_rate,
+    "reopen": closing.on_reopen,
 }
 
 

@@ -2,7 +2,7 @@
 residents remember the LINE time of their latest follow or unfollow
 
 Revision ID: 0012_outbox
-Revises: 0007_privacy
+Revises: 0011_open311
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.base
 
 revision: str = "0012_outbox"
-down_revision: str | None = "0007_privacy"
+down_revision: str | None = "0011_open311"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
