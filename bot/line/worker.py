@@ -22,6 +22,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot import residents
@@ -53,6 +54,8 @@ POLL_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 # A reply whose outcome is unknown is tried again at once, this often, while its token is fresh.
 REPLY_TRIES = 3
+# Errors of the database connection rather than of a row: a row is never parked for these.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 REPLY_RETRY_PAUSE = 0.5
 
 
@@ -233,6 +236,8 @@ class Worker:
         with self.sessions() as session:
             try:
                 self._process_claimed(session, inbox_id)
+            except DATABASE_DOWN:
+                raise  # not this event's fault: the loop backs off; the lease brings it back
             except Exception as exc:  # one bad event must not block the others
                 session.rollback()
                 logger.error("inbox %d failed: %s", inbox_id, type(exc).__name__)
@@ -309,6 +314,8 @@ class Worker:
                     self._send(session, row)
                     mailbox.forget_unknown_recipient(session, row)  # e.g. an erasure's confirmation
                     session.commit()
+                except DATABASE_DOWN:
+                    raise  # not this row's fault: the loop backs off; the lease brings it back
                 except Exception as exc:
                     session.rollback()
                     logger.error("outbox %d parked: %s", outbox_id, type(exc).__name__)
