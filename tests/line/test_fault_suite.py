@@ -163,7 +163,7 @@ def test_every_need_gets_one_reply_and_one_submission_through_faults(
         redelivered += _post_until_taken(http, url, event) - 1
         time.sleep(0.04)  # about 25 needs a second
 
-    assert rig.wait_for(lambda: _outstanding(session) == 0, seconds=300), _outstanding(session)
+    assert rig.wait_for(lambda: _outstanding(session) == 0, seconds=600), _outstanding(session)
     assert killed.is_set()
 
     # Exactly one message reached each resident, by reply or by push.
