@@ -363,7 +363,8 @@ def test_two_workers_handle_each_inbox_and_outbox_row_exactly_once(app, line, se
     outbox = session.scalars(select(OutboxMessage)).all()
     assert len(outbox) == 60 and {r.status for r in outbox} == {"sent"}
     assert {r.attempts for r in outbox} == {1}
-    reply_tokens = [body["replyToken"] for body in line_api.sent("reply")]
+    # Taken by LINE (a reply timed out under load is asked again and refused as spent).
+    reply_tokens = [body["replyToken"] for body in line_api.delivered() if "replyToken" in body]
     assert sorted(reply_tokens) == sorted(e["replyToken"] for e in events)
     keys = _retry_keys(line_api)
     assert len(keys) == len(set(keys)) == 30
