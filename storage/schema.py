@@ -3,6 +3,7 @@
 from storage import (
     models,  # noqa: F401
     plan,  # noqa: F401
+    routing,  # noqa: F401
     schedule,  # noqa: F401
     simulator,  # noqa: F401
     staff,  # noqa: F401

@@ -88,6 +88,18 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The division whose needs this member of staff works on (storage.routing).
+    division_id: Mapped[int | None] = mapped_column(
+        ForeignKey("divisions.id", ondelete="SET NULL"), index=True
+    )
+    # The LINE account alerts go to, linked with a one-time code (bot.alerts); the code is
+    # stored as its SHA-256 only.
+    line_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    line_linked_at: Mapped[datetime | None]
+    link_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_code_expires_at: Mapped[datetime | None]
+    # A leader's opt-in to a daily LINE summary of their community's new needs.
+    daily_summary: Mapped[bool] = mapped_column(Boolean, default=False)
 
     community: Mapped[Community | None] = relationship()
 
@@ -253,6 +265,8 @@ def set_active(session: Session, user: User, active: bool) -> None:
     user.active = active
     if not active:
         end_sessions(session, user)
+        # No alerts reach a deactivated account's phone.
+        user.line_user_id = user.line_linked_at = None
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:

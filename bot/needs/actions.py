@@ -14,19 +14,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.needs.classification import Classification
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
-from bot.thai import be_year, to_bangkok
+from bot.thai import BANGKOK, be_year, to_bangkok
 from bot.wording import Wording, default_wording
-from storage import mailbox, staff
+from storage import mailbox, routing, staff
 from storage.base import utcnow
 from storage.models import Media, Resident, Submission, SubmissionEvent, TrainingLabel
 from storage.plan import Project, ProjectNeed, find_link
 
 # Statuses a link may move on to บรรจุในแผน; later or closing ones are left alone.
 PLANNABLE = {"new", "reviewing"}
+# Statuses that meet a need's due date: done, in the plan, or answered as not ours / refused.
+RESOLVED = {"done", "planned", "out_of_scope", "rejected", "duplicate"}
 
 
 def tracking_number(prefix: str, submission_id: int, moment: datetime) -> str:
@@ -82,6 +84,7 @@ def create_need(
         {"source": source, "kind": need.kind, "strategy": need.strategy},
         at=now,
     )
+    route_need(session, need, actor="system")
     return need
 
 
@@ -99,6 +102,7 @@ def describe_need(
     if classification is not None:
         _classify(need, classification)
     _history(session, need, actor, "described", {"kind": need.kind, "strategy": need.strategy})
+    route_need(session, need, actor="system")
 
 
 def revise_need(need: Submission, text: str, classification: Classification) -> None:
@@ -106,6 +110,9 @@ def revise_need(need: Submission, text: str, classification: Classification) -> 
     answer the resident changed); its history keeps the filing only."""
     need.text = text
     _classify(need, classification)
+    session = object_session(need)
+    if session is not None:
+        route_need(session, need, actor="system")
 
 
 def add_photo(session: Session, need: Submission, line_message_id: str) -> Media:
@@ -134,6 +141,7 @@ def recategorise(session: Session, need: Submission, strategy: str, subarea: str
         "category",
         {"from": before, "to": {"strategy": strategy, "subarea": subarea}},
     )
+    route_need(session, need, actor="system")
 
 
 # --- triage -----------------------------------------------------------------------------------
@@ -170,6 +178,8 @@ def correct_classification(
     action = "confirm" if confirmed else "reclassify"
     _history(session, need, actor, action, {"from": before, "to": after})
     _audit(session, actor, f"submission.{action}", need, before=before, after=after)
+    if not confirmed:
+        route_need(session, need, actor=actor)
     return confirmed
 
 
@@ -207,6 +217,10 @@ def change_status(
     if old == status and merged_into is None:
         return None
     need.status = status
+    if status in RESOLVED and old not in RESOLVED:
+        need.resolved_at = utcnow()
+    elif status not in RESOLVED:
+        need.resolved_at = None
     if merged_into is not None:
         need.merged_into_id = merged_into.id
     if need.first_response_at is None and actor.startswith("user:"):
@@ -464,6 +478,74 @@ def unlink_need(session: Session, project: Project, need: Submission, *, actor: 
     _audit(session, actor, "project.unlink", project, submission_id=need.id)
     session.flush()
     return True
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+
+def route_need(session: Session, need: Submission, *, actor: str) -> bool:
+    """Give a need the division and due date its sub-area and kind call for (storage.routing).
+
+    Runs on arrival and after every change of category; a new division is alerted (the worker
+    sends the alert, see ``bot.alerts``). Returns True when the division or due date changed.
+    """
+    division, level = routing.route_for(session, need.subarea, need.kind)
+    due = routing.due_date(level, need.created_at or utcnow(), BANGKOK)
+    division_id = division.id if division is not None else None
+    if division_id == need.division_id and due == need.due_at:
+        return False
+    detail: dict[str, Any] = {}
+    if division_id != need.division_id:
+        detail["division"] = {"from": need.division_id, "to": division_id}
+        need.division_id = division_id
+        if division is not None:
+            _alert(session, need, division.id)
+    if due != need.due_at:
+        detail["due_at"] = due.isoformat() if due else None
+        need.due_at = due
+    _history(session, need, actor, "route", detail)
+    if actor.startswith("user:"):
+        _audit(session, actor, "submission.route", need, **detail)
+    return True
+
+
+def reassign_division(
+    session: Session, need: Submission, division: routing.Division, *, actor: str, reason: str
+) -> bool:
+    """Move a need to another division as staff, with their reason; return False if unchanged.
+
+    The reason is an internal note (never sent to the resident); the new division is alerted.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("กรุณาระบุเหตุผลที่ส่งต่อเรื่องให้หน่วยงานอื่น")
+    if division.id == need.division_id:
+        return False
+    detail = {"division": {"from": need.division_id, "to": division.id}}
+    need.division_id = division.id
+    _history(session, need, actor, "reassign", detail, internal_note=reason)
+    _audit(session, actor, "submission.reassign", need, **detail, reason_len=len(reason))
+    _alert(session, need, division.id)
+    return True
+
+
+def assign_need(
+    session: Session, need: Submission, assignee: staff.User | None, *, actor: str
+) -> bool:
+    """Give a need to one member of staff (None: nobody); return False if unchanged."""
+    new = assignee.id if assignee is not None else None
+    if new == need.assignee_id:
+        return False
+    detail = {"assignee": {"from": need.assignee_id, "to": new}}
+    need.assignee_id = new
+    _history(session, need, actor, "assign", detail)
+    _audit(session, actor, "submission.assign", need, **detail)
+    return True
+
+
+def _alert(session: Session, need: Submission, division_id: int) -> None:
+    """Queue the division's alert (sent, batched and within the quota, by the worker)."""
+    session.add(routing.DivisionAlert(submission_id=need.id, division_id=division_id))
 
 
 # --- records ----------------------------------------------------------------------------------
