@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -120,6 +120,60 @@ def is_overdue(submission: Submission) -> bool:
         and submission.status not in actions.RESOLVED
         and submission.due_at < utcnow()
     )
+
+
+# --- the overview's figures per division ------------------------------------------------------
+
+
+def division_figures(session, base: Select[Any]) -> list[dict[str, Any]]:
+    """Per division (and "not routed"): open needs, overdue ones, and the median days from
+    arrival to resolution of the resolved ones, within ``base`` (a select over Submission)."""
+    s = Submission
+    now = utcnow()
+    resolved = s.status.in_(actions.RESOLVED)
+    counted = base.where(s.merged_into_id.is_(None))
+    rows = session.execute(
+        counted.with_only_columns(
+            s.division_id,
+            func.coalesce(func.sum(case((resolved, 0), else_=1)), 0),
+            func.coalesce(func.sum(case((and_(~resolved, s.due_at < now), 1), else_=0)), 0),
+            func.count(s.resolved_at),
+        ).group_by(s.division_id)
+    ).all()
+    names = routing.division_names(session)
+    order = {d.id: d.position for d in routing.list_divisions(session)}
+    figures = []
+    for division_id, open_count, overdue, n_resolved in rows:
+        figures.append(
+            {
+                "division_id": division_id,
+                "name": names.get(division_id, "ยังไม่ได้ส่งต่อ"),
+                "open": int(open_count),
+                "overdue": int(overdue),
+                "median_days": _median_days(session, counted, division_id, n_resolved),
+            }
+        )
+    return sorted(figures, key=lambda f: order.get(f["division_id"], 10**6))
+
+
+def _median_days(session, base: Select[Any], division_id: int | None, n: int) -> float | None:
+    """The median days to resolve, without a percentile function (SQLite has none)."""
+    if not n:
+        return None
+    s = Submission
+    if session.get_bind().dialect.name == "sqlite":
+        days = func.julianday(s.resolved_at) - func.julianday(s.created_at)
+    else:
+        days = func.extract("epoch", s.resolved_at - s.created_at) / 86400.0
+    same = s.division_id.is_(None) if division_id is None else s.division_id == division_id
+    middle = session.scalars(
+        base.where(same, s.resolved_at.is_not(None))
+        .with_only_columns(days)
+        .order_by(days)
+        .offset((n - 1) // 2)
+        .limit(2 - n % 2)
+    ).all()
+    return round(sum(float(d) for d in middle) / len(middle), 1)
 
 
 # --- admin: divisions ------------------------------------------------------------------------

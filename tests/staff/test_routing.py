@@ -310,3 +310,26 @@ def test_staff_belong_to_a_division_set_on_the_user_page(client, session, make_u
     assert session.get(staff.User, member.id).division_id == education.id
     page = client.get("/dashboard/admin/divisions").get_data(as_text=True)
     assert "กองการศึกษา" in page
+
+
+def test_the_overview_counts_open_overdue_and_median_days_per_division(
+    client, session, make_user, make_submission, login
+):
+    works = division(session, "works")
+    now = utcnow()
+    make_submission(session, division_id=works.id, due_at=now - timedelta(days=1))
+    make_submission(session, division_id=works.id, due_at=now + timedelta(days=1))
+    for days in (2, 4, 9):
+        make_submission(
+            session,
+            division_id=works.id,
+            status="done",
+            created_at=now - timedelta(days=days),
+            resolved_at=now,
+        )
+    login(client, make_user("staff"))
+    page = client.get("/dashboard/overview/").get_data(as_text=True)
+    row = page.split(f'data-division="{works.id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="division-open">2<' in row
+    assert ">1</a>" in row  # one overdue, linked to the queue filtered on it
+    assert "4.0 วัน" in row
