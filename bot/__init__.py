@@ -32,8 +32,9 @@ class Ruamkid(Flask):
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
+    from bot import alerts, db, retention, simulator, staff, surveys, thai, training
     from bot import config as app_config
-    from bot import db, retention, simulator, staff, surveys, thai, training
+    from bot.alerts import views as alert_pages
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
     training.init_app(app)  # training runs and upload clean-up in the worker
     retention.init_app(app)  # the daily privacy purge, run by the worker
+    alerts.init_app(app)  # staff's LINE link in the conversation, alert jobs in the worker
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -81,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         exports.bp,
         overview.bp,
         routing.bp,
+        alert_pages.bp,
         survey_pages.bp,
         training_pages.bp,
     ):

@@ -28,6 +28,7 @@ ENV_KEYS = (
     "PORT",
     "TRUSTED_PROXIES",
     "MAILBOX_KEEP_HOURS",
+    "ALERT_QUOTA_RESERVE",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -60,6 +61,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Drain the inbox and outbox in a thread of the web process (one command is enough).
         "INLINE_WORKER": True,
         "PUBLIC_URL": None,
+        # Staff alerts stop while less than this share of the month's LINE quota would remain.
+        "ALERT_QUOTA_RESERVE": 0.2,
         "PORT": 5000,
         # Reverse proxies in front that add X-Forwarded-For (0: trust the socket's address).
         "TRUSTED_PROXIES": 0,
@@ -79,7 +82,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
     """Return the configuration keys that are set in the environment."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {k: environ[k] for k in ENV_KEYS if environ.get(k)}
-    for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT", "MAILBOX_KEEP_HOURS"):
+    for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT", "MAILBOX_KEEP_HOURS", "ALERT_QUOTA_RESERVE"):
         if key in values:
             values[key] = float(values[key])
     for key in ("PORT", "TRUSTED_PROXIES"):

@@ -384,6 +384,17 @@ def _count_attempt(session: Session, key: str, now: datetime) -> int:
     return session.execute(statement).scalar_one()
 
 
+def count_attempt(session: Session, name: str, now: datetime | None = None) -> int:
+    """Count one attempt of anything else limited like sign-ins (e.g. a LINE account sending
+    link codes) under ``name`` (stored hashed); return the window's count so far."""
+    return _count_attempt(session, _digest(f"other:{name}"), now or utcnow())
+
+
+def forget_attempts(session: Session, name: str) -> None:
+    """Forget the attempts counted under ``name`` (after a success)."""
+    session.execute(delete(LoginLimit).where(LoginLimit.key == _digest(f"other:{name}")))
+
+
 def reserve_login_attempt(
     session: Session, username: str, ip: str, now: datetime | None = None
 ) -> bool:

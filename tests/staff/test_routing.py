@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,7 +34,7 @@ def classified(subarea: str, kind: str = "complaint") -> Classification:
 
 
 def file_need(session, subarea: str = "LPN-S7.3", kind: str = "complaint", now=None):
-    resident = Resident(line_user_id=f"U{id(object()):032x}", consent="given", active=True)
+    resident = Resident(line_user_id="U" + uuid.uuid4().hex, consent="given", active=True)
     session.add(resident)
     session.flush()
     need = actions.create_need(
