@@ -40,7 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.municipality import load_municipality
     from bot.needs import classification
     from bot.simulator import standin
-    from bot.staff import admin, auth, overview, plan, queue, routing
+    from bot.staff import admin, auth, overview, plan, queue, replies, routing
     from bot.staff.exports import views as exports
     from bot.surveys import views as survey_pages
     from bot.training import views as training_pages
@@ -83,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         exports.bp,
         overview.bp,
         routing.bp,
+        replies.bp,
         alert_pages.bp,
         survey_pages.bp,
         training_pages.bp,

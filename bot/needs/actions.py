@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from bot.needs import replies
 from bot.needs.classification import Classification
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
-from bot.thai import BANGKOK, be_year, to_bangkok
+from bot.thai import BANGKOK, be_year, thai_date, to_bangkok
 from bot.wording import Wording, default_wording
 from storage import mailbox, routing, staff
 from storage.base import utcnow
@@ -241,8 +242,16 @@ def change_status(
     )
     resident = need.resident
     if resident is not None and resident.active and resident.consent == "given":
+        division = session.get(routing.Division, need.division_id) if need.division_id else None
         text = status_message(
-            say or default_wording(), need, status, detail, merged_into, event.public_note
+            say or default_wording(),
+            need,
+            status,
+            detail,
+            merged_into,
+            event.public_note,
+            template=routing.reply_template(session, status),
+            division=division.name if division is not None else None,
         )
         mailbox.enqueue(
             session,
@@ -260,21 +269,21 @@ def status_message(
     detail: str | None,
     merged_into: Submission | None,
     public_note: str | None,
+    *,
+    template: str | None = None,
+    division: str | None = None,
 ) -> str:
-    """Return the plain-Thai push a resident gets when a need's status changes."""
-    lines = [say("status_changed", tracking_no=need.tracking_no, status=status_label(status))]
-    if status == "duplicate" and merged_into is not None:
-        lines.append(say("status_duplicate", merged_into=merged_into.tracking_no))
-    elif status == "out_of_scope" and detail:
-        lines.append(say("status_out_of_scope", agency=detail.strip()))
-    elif status == "rejected" and detail:
-        lines.append(say("status_rejected", reason=detail.strip()))
-    elif status == "done":
-        lines.append(say("status_done"))
-    if public_note:
-        lines.append(say("status_public_note", note=public_note))
-    lines.append(say("status_footer"))
-    return "\n".join(lines)
+    """Return the plain-Thai push a resident gets when a need's status changes: the admins'
+    ``template`` for the status (``bot.needs.replies``), else the municipality's wording."""
+    values = {
+        "tracking": need.tracking_no,
+        "status": status_label(status),
+        "division": division,
+        "due_date": thai_date(need.due_at, time=False) if need.due_at else None,
+        "note": public_note,
+        "detail": merged_into.tracking_no if merged_into is not None else (detail or "").strip(),
+    }
+    return replies.render(say, template or replies.default_template(say, status), values)
 
 
 def decide_status(
