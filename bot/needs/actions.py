@@ -498,6 +498,8 @@ def route_need(session: Session, need: Submission, *, actor: str) -> bool:
     Runs on arrival and after every change of category; a new division is alerted (the worker
     sends the alert, see ``bot.alerts``). Returns True when the division or due date changed.
     """
+    if need.awaiting_description:
+        return False  # a photo or place sent first: routed once it is described
     division, level = routing.route_for(session, need.subarea, need.kind)
     due = routing.due_date(level, need.created_at or utcnow(), BANGKOK)
     division_id = division.id if division is not None else None

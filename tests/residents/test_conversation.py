@@ -260,7 +260,7 @@ def test_photo_first_then_text_fills_the_same_submission(line, line_api, session
     assert not submission.awaiting_description
     assert submission.strategy == "LPN-S7"
     assert submission.tracking_no in last_text(line_api)
-    assert [e.action for e in submission.history] == ["created", "described"]
+    assert [e.action for e in submission.history] == ["created", "described", "route"]
 
 
 def test_text_then_photo_and_location_attach_to_it(line, line_api, session):
