@@ -80,7 +80,6 @@ class Submission(Base):
         Index("ix_submissions_created_at", "created_at"),
         Index("ix_submissions_division_id_id", "division_id", "id"),
         Index("ix_submissions_assignee_id_id", "assignee_id", "id"),
-        Index("ix_submissions_due_at", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

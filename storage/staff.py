@@ -65,6 +65,10 @@ FACET_COLUMNS = (
     "unsure",
     "label_confirmed",
     "created_at",
+    # Routing (0008_routing): "my division", "mine", "unassigned" and "overdue" count from here too.
+    "division_id",
+    "assignee_id",
+    "due_at",
 )
 SUBMISSION_FACETS_INDEX = Index(
     "ix_submissions_facets", *(getattr(Submission, name) for name in FACET_COLUMNS)
