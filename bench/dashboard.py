@@ -5,6 +5,7 @@ exports through the Flask test client (the whole request: routing, queries, temp
     python bench/dashboard.py --rows 50000 --runs 10
     python bench/dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python bench/dashboard.py --rows 1000000 --database-url postgresql+psycopg://…/ruamkid_big
+    python bench/dashboard.py --routing             # routing filters: overdue, my division, mine
 
 PostgreSQL is filled with COPY (1,000,000 rows in minutes), SQLite with executemany.
 
@@ -29,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy import JSON, func, insert, select, text, update
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
@@ -257,6 +258,56 @@ def seed(app, rows: int, rng: random.Random) -> None:
                 conn.execute(text("ANALYZE"))
 
 
+def route_all(app, rng: random.Random) -> None:
+    """Give every seeded need a division (by the routing rules), a due date and, for the bench
+    user (a member of กองช่าง), some assigned needs; skipped when already done."""
+    from bot.db import session_factory
+    from storage import routing, staff
+    from storage.models import Submission
+
+    days = {"complaint": 7, "question": 15, "suggestion": 30, "need": 120}
+    with session_factory(app)() as session:
+        if session.scalar(select(func.count()).where(Submission.division_id.is_not(None))):
+            return
+        start = time.perf_counter()
+        works = session.scalar(select(routing.Division).where(routing.Division.code == "works"))
+        user = staff.get_user_by_username(session, "bench")
+        user.division_id = works.id
+        divisions = {
+            r.subarea: r.division_id
+            for r in routing.list_rules(session)
+            if r.subarea and r.division_id and not r.kind
+        }
+        rows = session.execute(
+            select(Submission.id, Submission.subarea, Submission.kind, Submission.created_at)
+        ).all()
+        changes = []
+        for ident, subarea, kind, created in rows:
+            division_id = divisions.get(subarea)
+            changes.append(
+                {
+                    "id": ident,
+                    "division_id": division_id,
+                    "due_at": created + timedelta(days=days[kind]) if kind in days else None,
+                    "assignee_id": user.id
+                    if division_id == works.id and rng.random() < 0.05
+                    else None,
+                }
+            )
+        for first in range(0, len(changes), 5000):
+            session.execute(update(Submission), changes[first : first + 5000])
+        session.commit()
+        engine = session.get_bind()
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        else:
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        print(f"  routed {len(changes):,} needs in {time.perf_counter() - start:.1f} s",
+              file=sys.stderr)  # fmt: skip
+
+
 def measure(client, url: str, runs: int) -> dict[str, float]:
     """Request ``url`` once to warm up, then ``runs`` times; return timings in ms."""
     response = client.get(url)
@@ -293,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="measure every page this often")
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--seed", type=int, default=69)
+    parser.add_argument(
+        "--routing", action="store_true", help="route every need, time only the routing filters"
+    )
     args = parser.parse_args(argv)
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -332,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     if existing < args.rows:
         print(f"seeding {args.rows:,} submissions into {url.split('@')[-1]}", file=sys.stderr)
         seed(app, args.rows - existing, random.Random(args.seed))
+    if args.routing:
+        route_all(app, random.Random(args.seed))
 
     with session_factory(app)() as session:
         total = session.scalar(select(func.count(Submission.id)))
@@ -377,6 +433,18 @@ def main(argv: list[str] | None = None) -> int:
             f"&community={community}"
         ),
     }
+    if args.routing:
+        pages = {
+            "queue (no filter)": "/dashboard/submissions",
+            "queue overdue": "/dashboard/submissions?overdue=1",
+            "queue my division": "/dashboard/submissions?my_division=1",
+            "queue my division + overdue": "/dashboard/submissions?my_division=1&overdue=1",
+            "queue mine + overdue": "/dashboard/submissions?mine=1&overdue=1",
+            "queue my division, unassigned, oldest first": (
+                "/dashboard/submissions?my_division=1&unassigned=1&sort=old"
+            ),
+        }
+        exports = {}
     results: dict[str, Any] = {}
     load_before = os.getloadavg()
     print(
@@ -415,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": url.split("://")[0],
+        "routing": args.routing,
         "submissions": total,
         "runs": args.runs,
         "repeats": args.repeats,

@@ -32,8 +32,8 @@ class Ruamkid(Flask):
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
-    from bot import config as app_config
     from bot import (
+        alerts,
         db,
         public,
         ratelimit,
@@ -44,6 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         thai,
         training,
     )
+    from bot import config as app_config
+    from bot.alerts import views as alert_pages
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
@@ -54,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.opendata import views as opendata_files
     from bot.public import views as public_pages
     from bot.simulator import standin
-    from bot.staff import admin, auth, closing, intake, overview, plan, queue
+    from bot.staff import admin, auth, closing, intake, overview, plan, queue, replies, routing
     from bot.staff.exports import views as exports
     from bot.surveys import views as survey_pages
     from bot.training import views as training_pages
@@ -81,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     opendata.init_app(app)  # the daily open-data dump, run by the worker
     ratelimit.init_app(app)
     public.init_app(app)  # the public pages' cache and per-address limit
+    alerts.init_app(app)  # staff's LINE link in the conversation, alert jobs in the worker
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -98,6 +101,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         plan.bp,
         exports.bp,
         overview.bp,
+        routing.bp,
+        replies.bp,
+        alert_pages.bp,
         survey_pages.bp,
         training_pages.bp,
         closing.bp,

@@ -38,6 +38,7 @@ ENV_KEYS = (
     "PUBLIC_CACHE_SECONDS",
     "PUBLIC_RATE_LIMIT",
     "MAILBOX_LEASE_SECONDS",
+    "ALERT_QUOTA_RESERVE",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -70,6 +71,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Drain the inbox and outbox in a thread of the web process (one command is enough).
         "INLINE_WORKER": True,
         "PUBLIC_URL": None,
+        # Staff alerts stop while less than this share of the month's LINE quota would remain.
+        "ALERT_QUOTA_RESERVE": 0.2,
         "PORT": 5000,
         # Reverse proxies in front that add X-Forwarded-For (0: trust the socket's address).
         "TRUSTED_PROXIES": 0,
@@ -98,6 +101,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
         "MAILBOX_KEEP_HOURS",
         "PUBLIC_CACHE_SECONDS",
         "MAILBOX_LEASE_SECONDS",
+        "ALERT_QUOTA_RESERVE",
     ):
         if key in values:
             values[key] = float(values[key])

@@ -22,6 +22,10 @@ class Municipality:
     retention_years: int = 5
     communities: tuple[str, ...] = ()
     messages: dict[str, str] = field(default_factory=dict)
+    # Divisions (code, name, description) and the routing rules that seed the database on
+    # first start: (sub-area or None, kind or None, division code or None, days, "MM-DD").
+    divisions: tuple[tuple[str, str, str], ...] = ()
+    rules: tuple[tuple[str | None, str | None, str | None, int | None, str | None], ...] = ()
 
 
 def load_municipality(path: str | Path | None = None) -> Municipality:
@@ -46,6 +50,7 @@ def load_municipality(path: str | Path | None = None) -> Municipality:
     if len(set(communities)) != len(communities):
         raise ValueError(f"{source}: a community is listed twice")
     messages = data.get("messages", {})
+    divisions, rules = _routing(data, source)
     return Municipality(
         name=section["name"],
         short_name=section.get("short_name", section["name"]),
@@ -55,4 +60,28 @@ def load_municipality(path: str | Path | None = None) -> Municipality:
         retention_years=int(section.get("retention_years", 5)),
         communities=tuple(communities),
         messages={str(k): str(v) for k, v in messages.items()},
+        divisions=divisions,
+        rules=rules,
     )
+
+
+def _routing(data: dict, source: str) -> tuple[tuple, tuple]:
+    """Read ``[[divisions]]``, ``[routing] subareas`` and ``[[service_levels]]``."""
+    divisions = tuple(
+        (str(d["code"]), str(d["name"]), str(d.get("description", "")))
+        for d in data.get("divisions", [])
+    )
+    codes = {code for code, _, _ in divisions}
+    if len(codes) != len(divisions):
+        raise ValueError(f"{source}: a division code is listed twice")
+    rules: list[tuple] = []
+    for subarea, code in data.get("routing", {}).get("subareas", {}).items():
+        if code not in codes:
+            raise ValueError(f"{source}: [routing] {subarea} names unknown division {code!r}")
+        rules.append((subarea, None, code, None, None))
+    for level in data.get("service_levels", []):
+        days, review = level.get("days"), level.get("review")
+        if (days is None) == (review is None):
+            raise ValueError(f"{source}: a [[service_levels]] entry needs days or review")
+        rules.append((level.get("subarea"), level.get("kind"), None, days, review))
+    return divisions, tuple(rules)

@@ -15,6 +15,7 @@ from bot.needs.classification import classifier
 from bot.training import runs
 from storage.migrate import upgrade
 from storage.models import Community
+from storage.routing import Division, RoutingRule
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def prepare_database(app: Flask) -> None:
     upgrade(app.config["DATABASE_URL"])
     with session_factory(app)() as session:
         added = seed_communities(session, app.extensions["ruamkid"])
+        seed_routing(session, app.extensions["ruamkid"])
         session.commit()
     if added:
         logger.info("added %d communities from the settings file", added)
@@ -52,3 +54,26 @@ def seed_communities(session: Session, municipality: Municipality) -> int:
     for position, name in enumerate(municipality.communities):
         session.add(Community(name=name, position=position))
     return len(municipality.communities)
+
+
+def seed_routing(session: Session, municipality: Municipality) -> int:
+    """Create the settings file's divisions and routing rules when there are no divisions yet;
+    return how many divisions were added (admins edit them afterwards)."""
+    if session.scalar(select(func.count()).select_from(Division)):
+        return 0
+    divisions = {}
+    for position, (code, name, description) in enumerate(municipality.divisions):
+        divisions[code] = Division(code=code, name=name, description=description, position=position)
+        session.add(divisions[code])
+    for subarea, kind, code, days, review in municipality.rules:
+        session.add(
+            RoutingRule(
+                subarea=subarea,
+                kind=kind,
+                division=divisions[code] if code else None,
+                due_days=days,
+                review_date=review,
+            )
+        )
+    session.flush()
+    return len(divisions)

@@ -114,6 +114,8 @@ class Submission(Base):
         Index("ix_submissions_strategy_id", "strategy", "id"),
         Index("ix_submissions_community_id_id", "community_id", "id"),
         Index("ix_submissions_created_at", "created_at"),
+        Index("ix_submissions_division_id_id", "division_id", "id"),
+        Index("ix_submissions_assignee_id_id", "assignee_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,6 +172,12 @@ class Submission(Base):
         ForeignKey("forums.id", ondelete="SET NULL"), index=True
     )
     forum_rank: Mapped[int | None] = mapped_column(Integer)
+    # Routing (storage.routing): the division responsible, an optional assignee, the due date
+    # of its service level, and when it was resolved (for the time to resolve).
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
 
     resident: Mapped[Resident | None] = relationship()
     community: Mapped[Community | None] = relationship()

@@ -65,6 +65,10 @@ FACET_COLUMNS = (
     "unsure",
     "label_confirmed",
     "created_at",
+    # Routing (0014_routing): "my division", "mine", "unassigned" and "overdue" count from here too.
+    "division_id",
+    "assignee_id",
+    "due_at",
 )
 SUBMISSION_FACETS_INDEX = Index(
     "ix_submissions_facets", *(getattr(Submission, name) for name in FACET_COLUMNS)
@@ -88,6 +92,18 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The division whose needs this member of staff works on (storage.routing).
+    division_id: Mapped[int | None] = mapped_column(
+        ForeignKey("divisions.id", ondelete="SET NULL"), index=True
+    )
+    # The LINE account alerts go to, linked with a one-time code (bot.alerts); the code is
+    # stored as its SHA-256 only.
+    line_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    line_linked_at: Mapped[datetime | None]
+    link_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_code_expires_at: Mapped[datetime | None]
+    # A leader's opt-in to a daily LINE summary of their community's new needs.
+    daily_summary: Mapped[bool] = mapped_column(Boolean, default=False)
 
     community: Mapped[Community | None] = relationship()
 
@@ -253,6 +269,8 @@ def set_active(session: Session, user: User, active: bool) -> None:
     user.active = active
     if not active:
         end_sessions(session, user)
+        # No alerts reach a deactivated account's phone.
+        user.line_user_id = user.line_linked_at = None
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:
@@ -368,6 +386,17 @@ def _count_attempt(session: Session, key: str, now: datetime) -> int:
         .returning(LoginLimit.count)
     )
     return session.execute(statement).scalar_one()
+
+
+def count_attempt(session: Session, name: str, now: datetime | None = None) -> int:
+    """Count one attempt of anything else limited like sign-ins (e.g. a LINE account sending
+    link codes) under ``name`` (stored hashed); return the window's count so far."""
+    return _count_attempt(session, _digest(f"other:{name}"), now or utcnow())
+
+
+def forget_attempts(session: Session, name: str) -> None:
+    """Forget the attempts counted under ``name`` (after a success)."""
+    session.execute(delete(LoginLimit).where(LoginLimit.key == _digest(f"other:{name}")))
 
 
 def reserve_login_attempt(

@@ -255,12 +255,13 @@ def app_config(database_url: str, tmp_path: Path, model_dir: Path, line_api: Lin
 @pytest.fixture
 def app(app_config: dict[str, Any], line_api: LineStandIn):
     """A fresh app on an empty, migrated database, with the communities seeded."""
-    from bot.setup import seed_communities
+    from bot.setup import seed_communities, seed_routing
 
     line_api.install_defaults()
     application = create_app(app_config)
     with session_factory(application)() as session:
         seed_communities(session, application.extensions["ruamkid"])
+        seed_routing(session, application.extensions["ruamkid"])
         session.commit()
     yield application
     dispose(application)

@@ -15,14 +15,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from bot.needs import notify_division_reopened
+from bot.needs import replies
 from bot.needs.classification import Classification
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
-from bot.thai import be_year, to_bangkok
+from bot.thai import BANGKOK, be_year, thai_date, to_bangkok
 from bot.wording import Wording, default_wording
-from storage import mailbox, staff
+from storage import mailbox, routing, staff
 from storage.base import utcnow
 from storage.models import (
     Community,
@@ -42,6 +42,8 @@ REOPEN_WINDOW = timedelta(days=14)
 RATINGS = (5, 4, 3, 2, 1)
 # Where a reopened need goes back to in the queue.
 REOPENED_STATUS = "reviewing"
+# Statuses that meet a need's due date: done, in the plan, or answered as not ours / refused.
+RESOLVED = {"done", "planned", "out_of_scope", "rejected", "duplicate"}
 
 
 def tracking_number(prefix: str, submission_id: int, moment: datetime) -> str:
@@ -99,6 +101,7 @@ def create_need(
         {"source": source, "kind": need.kind, "strategy": need.strategy},
         at=now,
     )
+    route_need(session, need, actor="system")
     return need
 
 
@@ -160,6 +163,7 @@ def describe_need(
     if classification is not None:
         _classify(need, classification)
     _history(session, need, actor, "described", {"kind": need.kind, "strategy": need.strategy})
+    route_need(session, need, actor="system")
 
 
 def revise_need(need: Submission, text: str, classification: Classification) -> None:
@@ -167,6 +171,9 @@ def revise_need(need: Submission, text: str, classification: Classification) -> 
     answer the resident changed); its history keeps the filing only."""
     need.text = text
     _classify(need, classification)
+    session = object_session(need)
+    if session is not None:
+        route_need(session, need, actor="system")
 
 
 def add_photo(session: Session, need: Submission, line_message_id: str) -> Media:
@@ -195,6 +202,7 @@ def recategorise(session: Session, need: Submission, strategy: str, subarea: str
         "category",
         {"from": before, "to": {"strategy": strategy, "subarea": subarea}},
     )
+    route_need(session, need, actor="system")
 
 
 # --- triage -----------------------------------------------------------------------------------
@@ -231,6 +239,8 @@ def correct_classification(
     action = "confirm" if confirmed else "reclassify"
     _history(session, need, actor, action, {"from": before, "to": after})
     _audit(session, actor, f"submission.{action}", need, before=before, after=after)
+    if not confirmed:
+        route_need(session, need, actor=actor)
     return confirmed
 
 
@@ -274,6 +284,10 @@ def change_status(
     need.status = status
     if status == "done":
         need.done_at = utcnow()
+    if status in RESOLVED and old not in RESOLVED:
+        need.resolved_at = utcnow()
+    elif status not in RESOLVED:
+        need.resolved_at = None
     if merged_into is not None:
         need.merged_into_id = merged_into.id
     if need.first_response_at is None and actor.startswith("user:"):
@@ -295,7 +309,17 @@ def change_status(
     resident = need.resident
     if resident is not None and resident.active and resident.consent == "given":
         say = say or default_wording()
-        text = status_message(say, need, status, detail, merged_into, event.public_note)
+        division = session.get(routing.Division, need.division_id) if need.division_id else None
+        text = status_message(
+            say,
+            need,
+            status,
+            detail,
+            merged_into,
+            event.public_note,
+            template=routing.reply_template(session, status),
+            division=division.name if division is not None else None,
+        )
         messages: list[dict[str, Any]] = [{"type": "text", "text": text}]
         if status == "done":
             messages = done_messages(say, need, text, photo_url)
@@ -342,21 +366,21 @@ def status_message(
     detail: str | None,
     merged_into: Submission | None,
     public_note: str | None,
+    *,
+    template: str | None = None,
+    division: str | None = None,
 ) -> str:
-    """Return the plain-Thai push a resident gets when a need's status changes."""
-    lines = [say("status_changed", tracking_no=need.tracking_no, status=status_label(status))]
-    if status == "duplicate" and merged_into is not None:
-        lines.append(say("status_duplicate", merged_into=merged_into.tracking_no))
-    elif status == "out_of_scope" and detail:
-        lines.append(say("status_out_of_scope", agency=detail.strip()))
-    elif status == "rejected" and detail:
-        lines.append(say("status_rejected", reason=detail.strip()))
-    elif status == "done":
-        lines.append(say("status_done"))
-    if public_note:
-        lines.append(say("status_public_note", note=public_note))
-    lines.append(say("status_footer"))
-    return "\n".join(lines)
+    """Return the plain-Thai push a resident gets when a need's status changes: the admins'
+    ``template`` for the status (``bot.needs.replies``), else the municipality's wording."""
+    values = {
+        "tracking": need.tracking_no,
+        "status": status_label(status),
+        "division": division,
+        "due_date": thai_date(need.due_at, time=False) if need.due_at else None,
+        "note": public_note,
+        "detail": merged_into.tracking_no if merged_into is not None else (detail or "").strip(),
+    }
+    return replies.render(say, template or replies.default_template(say, status), values)
 
 
 def decide_status(
@@ -575,7 +599,9 @@ def reopen_need(
             {"from": "done", "to": REOPENED_STATUS, "count": need.reopen_count},
             at=now,
         )
-        notify_division_reopened(session, need)
+        need.resolved_at = None  # back on the clock of its due date
+        if need.division_id is not None:
+            _alert(session, need, need.division_id)
         return need
     say = say or default_wording()
     follow_up = create_need(
@@ -679,6 +705,76 @@ def unlink_need(session: Session, project: Project, need: Submission, *, actor: 
     _audit(session, actor, "project.unlink", project, submission_id=need.id)
     session.flush()
     return True
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+
+def route_need(session: Session, need: Submission, *, actor: str) -> bool:
+    """Give a need the division and due date its sub-area and kind call for (storage.routing).
+
+    Runs on arrival and after every change of category; a new division is alerted (the worker
+    sends the alert, see ``bot.alerts``). Returns True when the division or due date changed.
+    """
+    if need.awaiting_description:
+        return False  # a photo or place sent first: routed once it is described
+    division, level = routing.route_for(session, need.subarea, need.kind)
+    due = routing.due_date(level, need.created_at or utcnow(), BANGKOK)
+    division_id = division.id if division is not None else None
+    if division_id == need.division_id and due == need.due_at:
+        return False
+    detail: dict[str, Any] = {}
+    if division_id != need.division_id:
+        detail["division"] = {"from": need.division_id, "to": division_id}
+        need.division_id = division_id
+        if division is not None:
+            _alert(session, need, division.id)
+    if due != need.due_at:
+        detail["due_at"] = due.isoformat() if due else None
+        need.due_at = due
+    _history(session, need, actor, "route", detail)
+    if actor.startswith("user:"):
+        _audit(session, actor, "submission.route", need, **detail)
+    return True
+
+
+def reassign_division(
+    session: Session, need: Submission, division: routing.Division, *, actor: str, reason: str
+) -> bool:
+    """Move a need to another division as staff, with their reason; return False if unchanged.
+
+    The reason is an internal note (never sent to the resident); the new division is alerted.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("กรุณาระบุเหตุผลที่ส่งต่อเรื่องให้หน่วยงานอื่น")
+    if division.id == need.division_id:
+        return False
+    detail = {"division": {"from": need.division_id, "to": division.id}}
+    need.division_id = division.id
+    _history(session, need, actor, "reassign", detail, internal_note=reason)
+    _audit(session, actor, "submission.reassign", need, **detail, reason_len=len(reason))
+    _alert(session, need, division.id)
+    return True
+
+
+def assign_need(
+    session: Session, need: Submission, assignee: staff.User | None, *, actor: str
+) -> bool:
+    """Give a need to one member of staff (None: nobody); return False if unchanged."""
+    new = assignee.id if assignee is not None else None
+    if new == need.assignee_id:
+        return False
+    detail = {"assignee": {"from": need.assignee_id, "to": new}}
+    need.assignee_id = new
+    _history(session, need, actor, "assign", detail)
+    _audit(session, actor, "submission.assign", need, **detail)
+    return True
+
+
+def _alert(session: Session, need: Submission, division_id: int) -> None:
+    """Queue the division's alert (sent, batched and within the quota, by the worker)."""
+    session.add(routing.DivisionAlert(submission_id=need.id, division_id=division_id))
 
 
 # --- records ----------------------------------------------------------------------------------

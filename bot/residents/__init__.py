@@ -74,12 +74,25 @@ BUTTONS: dict[str, Callable[[Turn, postbacks.Postback], Messages]] = {
 }
 
 
-def register_handler(app: Flask, handler: Handler) -> None:
+class BeforeConsent:
+    """A registered handler that sees every sender's text before consent is asked for (staff
+    linking their LINE account to the dashboard need not consent as residents)."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    def __call__(self, turn: Turn) -> Messages | None:
+        return self.handler(turn)
+
+
+def register_handler(app: Flask, handler: Handler, *, before_consent: bool = False) -> None:
     """Let ``handler`` take each consenting resident's message or button first in ``app``.
 
     It returns the replies, or None to let the conversation go on (surveys register theirs).
+    With ``before_consent`` it sees every sender's messages, before the consent check.
     """
-    app.extensions.setdefault(EXTENSION, []).append(handler)
+    chosen = BeforeConsent(handler) if before_consent else handler
+    app.extensions.setdefault(EXTENSION, []).append(chosen)
 
 
 def handlers(app: Flask) -> tuple[Handler, ...]:
@@ -124,6 +137,9 @@ def handle_message(
 ) -> Messages:
     """Handle a text, photo, place, sticker or anything else the resident sends."""
     turn = _turn(context, event, reading)
+    taken = _registered_handlers(turn, before_consent=True)
+    if taken is not None:
+        return taken
     if turn.resident.consent != "given":
         if turn.command == "consent":
             return consent.give(turn)
@@ -198,9 +214,11 @@ def _turn(context: Context, event: IncomingEvent, reading: Reading | None = None
     return Turn(context, event, resident, reading)
 
 
-def _registered_handlers(turn: Turn) -> Messages | None:
+def _registered_handlers(turn: Turn, *, before_consent: bool = False) -> Messages | None:
     """Let each registered handler (a running survey) take the event first, in order."""
     for handler in turn.context.handlers:
+        if isinstance(handler, BeforeConsent) != before_consent:
+            continue
         replies = handler(turn)
         if replies is not None:
             return replies

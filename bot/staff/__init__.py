@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
             fields_template="plan/_bulk_fields.html",
         ),
     )
+    queue.register_detail_panel(app, "dashboard/_routing_panel.html")
     queue.register_detail_panel(app, "plan/_detail_panel.html")
     project_news.init_app(app)
 

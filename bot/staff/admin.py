@@ -15,7 +15,7 @@ from bot.db import get_session
 from bot.line import worker
 from bot.needs import classification
 from bot.staff.queries import communities as list_communities
-from storage import mailbox, staff
+from storage import mailbox, routing, staff
 from storage.models import Community
 from storage.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 
@@ -106,6 +106,7 @@ def edit_user(user_id: int) -> str:
         communities=list_communities(session),
         min_length=MIN_PASSWORD_LENGTH,
         sessions=staff.count_sessions(session, user),
+        divisions=routing.list_divisions(session),
     )
 
 
@@ -134,13 +135,26 @@ def update_user(user_id: int) -> Response:
     if _would_remove_last_admin(user, role, active):
         flash("ต้องมีผู้ดูแลระบบที่ใช้งานได้อย่างน้อยหนึ่งคน", "error")
         return back
-    before = {"role": user.role, "community_id": user.community_id, "active": user.active}
+    raw_division = request.form.get("division_id") or ""
+    division = session.get(routing.Division, int(raw_division)) if raw_division.isdigit() else None
+    before = {
+        "role": user.role,
+        "community_id": user.community_id,
+        "active": user.active,
+        "division_id": user.division_id,
+    }
     user.role = role
     user.community_id = community_id if role == "leader" else None
+    user.division_id = division.id if division is not None and role != "leader" else None
     user.display_name = display_name
     if active != user.active:
         staff.set_active(session, user, active)
-    after = {"role": user.role, "community_id": user.community_id, "active": user.active}
+    after = {
+        "role": user.role,
+        "community_id": user.community_id,
+        "active": user.active,
+        "division_id": user.division_id,
+    }
     audit("user.update", "user", user.id, before=before, after=after)
     session.commit()
     flash("บันทึกข้อมูลผู้ใช้แล้ว", "success")

@@ -24,6 +24,7 @@ from bot.needs.classification import taxonomy
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff.charts import bar_chart, line_chart
 from bot.staff.queries import SOURCES, communities
+from bot.staff.routing import division_figures
 from bot.thai import BANGKOK, month_label, week_label
 from storage.base import utcnow
 from storage.models import Submission
@@ -365,4 +366,5 @@ def index() -> str:
         points=points,
         tile_url=current_app.config.get("TILE_URL") or "",
         map_limit=MAP_LIMIT,
+        divisions=_cached(("divisions", scope, months), lambda: division_figures(session, period)),
     )

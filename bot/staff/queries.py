@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.needs.actions import RESOLVED
 from bot.needs.statuses import STATUS_LABELS
 from bot.thai import BANGKOK, parse_thai_date
 from storage import search
+from storage.base import utcnow
 from storage.models import Community, Media, Submission
 
 SORTS = {"new": "ใหม่ล่าสุดก่อน", "old": "เก่าสุดก่อน", "confidence": "ความมั่นใจต่ำสุดก่อน"}
@@ -57,11 +59,22 @@ class QueueFilters:
     q: str = ""
     sort: str = "new"
     merged: bool = False
+    # Routing: a division, and the staff member's own views (resolved with ``user``).
+    division: int | None = None
+    mine: bool = False
+    my_division: bool = False
+    unassigned: bool = False
+    overdue: bool = False
+    assignee_id: int | None = field(default=None, compare=False)
+    user_division: int | None = field(default=None, compare=False)
     errors: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> QueueFilters:
-        """Read filters from request arguments; anything unreadable is dropped, never fatal."""
+    def from_args(cls, args: Mapping[str, str], user: Any = None) -> QueueFilters:
+        """Read filters from request arguments; anything unreadable is dropped, never fatal.
+
+        ``user`` (the signed-in staff) gives "mine" and "my division" their meaning.
+        """
         errors: list[str] = []
 
         def text(name: str, limit: int = 32) -> str:
@@ -82,6 +95,12 @@ class QueueFilters:
         status = text("status")
         sort = text("sort") or "new"
         source = text("source")
+        division = int(text("division")) if text("division").isdigit() else None
+        my_division = flag("my_division")
+        user_division = getattr(user, "division_id", None)
+        if my_division and user_division is None:
+            errors.append("บัญชีของท่านยังไม่ได้สังกัดหน่วยงาน จึงกรอง “หน่วยงานของฉัน” ไม่ได้")
+            my_division = False
         return cls(
             strategy=text("strategy"),
             subarea=text("subarea"),
@@ -98,6 +117,13 @@ class QueueFilters:
             q=" ".join((args.get("q") or "").split())[:MAX_SEARCH],
             sort=sort if sort in SORTS else "new",
             merged=flag("merged"),
+            division=division,
+            mine=flag("mine") and user is not None,
+            my_division=my_division,
+            unassigned=flag("unassigned"),
+            overdue=flag("overdue"),
+            assignee_id=getattr(user, "id", None),
+            user_division=user_division,
             errors=tuple(errors),
         )
 
@@ -106,7 +132,7 @@ class QueueFilters:
         current = replace(self, **changes) if changes else self
         out: dict[str, str] = {}
         for f in fields(current):
-            if f.name == "errors":
+            if f.name in {"errors", "assignee_id", "user_division"}:
                 continue
             value = getattr(current, f.name)
             if value in (None, "", False) or (f.name == "sort" and value == "new"):
@@ -176,6 +202,16 @@ def filtered(
         conditions.append(exists().where(Media.submission_id == s.id))
     if filters.location:
         conditions.append(s.latitude.is_not(None))
+    if filters.division is not None and "division" not in skip:
+        conditions.append(s.division_id == filters.division)
+    if filters.my_division and filters.user_division is not None:
+        conditions.append(s.division_id == filters.user_division)
+    if filters.mine and filters.assignee_id is not None:
+        conditions.append(s.assignee_id == filters.assignee_id)
+    if filters.unassigned:
+        conditions.append(s.assignee_id.is_(None))
+    if filters.overdue:
+        conditions.append(and_(s.due_at < utcnow(), s.status.not_in(RESOLVED)))
     if filters.q:
         conditions.append(or_(search.contains(filters.q), s.tracking_no == filters.q.upper()))
     return statement.where(*conditions) if conditions else statement

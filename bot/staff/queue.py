@@ -44,6 +44,7 @@ from bot.needs.classification import taxonomy
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
 from bot.staff import closing, duplicates, queries, uploads
 from bot.wording import current_wording
+from storage import routing
 from storage.models import Media, Submission, SubmissionEvent
 from storage.staff import User
 
@@ -170,7 +171,7 @@ def index() -> str:
     """List submissions with filters, search, counts per value and keyset pagination."""
     session = get_session()
     user = current_staff()
-    filters = queries.QueueFilters.from_args(request.args)
+    filters = queries.QueueFilters.from_args(request.args, user)
     for error in filters.errors:
         flash(error, "warning")
     base = visible_submissions(select(Submission), user)
@@ -201,6 +202,8 @@ def index() -> str:
         sources=queries.SOURCES,
         bulk_actions=allowed_actions,
         bulk_limit=BULK_LIMIT,
+        divisions=routing.list_divisions(session),
+        division_labels=routing.division_names(session),
         **_labels(),
     )
 
@@ -254,6 +257,7 @@ def detail(submission_id: int) -> str:
 def _actor_names(session: Session, events: list[SubmissionEvent]) -> dict[str, str]:
     """Map ``user:<id>`` actors to display names for the history list."""
     ids = {int(e.actor.split(":", 1)[1]) for e in events if e.actor.startswith("user:")}
+    ids |= {e.detail["assignee"]["to"] for e in events if e.action == "assign"} - {None}
     names = {"resident": "ผู้แจ้ง", "system": "ระบบ"}
     if ids:
         for user in session.scalars(select(User).where(User.id.in_(ids))):
@@ -486,7 +490,7 @@ def bulk() -> Response:
     """Apply a bulk action to the ticked submissions, or to every one matching the filters."""
     session = get_session()
     user = current_staff()
-    filters = queries.QueueFilters.from_args(request.args)
+    filters = queries.QueueFilters.from_args(request.args, user)
     back = url_for("queue.index", **filters.to_args())
     action = _extras().bulk_actions.get(request.form.get("action") or "")
     if action is None:

@@ -83,7 +83,8 @@ def test_each_action_writes_its_own_history(session):
     history = session.scalars(
         select(SubmissionEvent.action).where(SubmissionEvent.submission_id == need.id)
     ).all()
-    assert history == ["created", "described", "category", "status"]
+    # A photo-first need is routed once described, and again on each change of category.
+    assert history == ["created", "described", "route", "category", "route", "status"]
     assert session.get(Submission, need.id).kind == "complaint"
 
 

@@ -67,7 +67,7 @@ def index() -> str:
     """Show the export buttons (plan forms for staff; submissions for everyone)."""
     session = get_session()
     user = current_staff()
-    filters = queries.QueueFilters.from_args(request.args)
+    filters = queries.QueueFilters.from_args(request.args, user)
     statement = visible_submissions(queries.filtered(select(Submission), filters), user)
     editions = store.editions_in_use(session) if user.role != "leader" else []
     if "original" not in editions:
@@ -123,7 +123,7 @@ def _edition_suffix(edition: str) -> str:
 
 
 def _statement():
-    filters = queries.QueueFilters.from_args(request.args)
+    filters = queries.QueueFilters.from_args(request.args, current_staff())
     statement = visible_submissions(queries.filtered(select(Submission), filters), current_staff())
     return filters, statement
 
