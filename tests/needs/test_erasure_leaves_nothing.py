@@ -19,7 +19,9 @@ from bot import residents as conversation
 from bot.cli import main
 from bot.db import session_factory
 from bot.line.api import Quota
+from bot.needs import erasure
 from bot.surveys import sending
+from storage import open311
 from storage.base import utcnow
 from storage.models import Community, InboxEvent, Resident, Submission
 from storage.schema import metadata
@@ -292,3 +294,42 @@ def test_the_erasure_confirmation_is_sent_once_then_forgotten(line, line_api, se
     assert all(user not in json.dumps(row.to) for row in rows)
     assert all("เรียบร้อยแล้ว" not in json.dumps(row.messages, ensure_ascii=False) for row in rows)
     assert session.scalar(select(Community.id)) is not None
+
+
+def test_retention_erases_what_a_partner_app_sent(app, client, caplog):
+    """Open311: the reporter's email, names and phone, and the need's words and place."""
+    with session_factory(app)() as session:
+        _row, api_key = open311.issue_key(session, "แอปพันธมิตร")
+        session.commit()
+    markers = {
+        "email": "mkreporter1@example.com",
+        "first": "mkfirstname1",
+        "last": "mklastname1",
+        "phone": "+66 81 555 0142",
+        "text": "mkwords1 ถนนพัง",
+        "address": "mkaddress1 ซอย 9",
+    }
+    answer = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": api_key,
+            "service_code": "LPN-S7.1",
+            "lat": "18.5801",
+            "long": "99.0012",
+            "description": markers["text"],
+            "address_string": markers["address"],
+            "email": markers["email"],
+            "first_name": markers["first"],
+            "last_name": markers["last"],
+            "phone": markers["phone"],
+        },
+    )
+    assert answer.status_code == 201
+    logs = caplog.text
+    assert set(where_found(app, markers, logs)) == set(markers)  # planted, and seen
+    with session_factory(app)() as session:
+        assert erasure.erase_older_than(
+            session, utcnow() + timedelta(seconds=1), app.config["MEDIA_DIR"]
+        )
+        session.commit()
+    assert where_found(app, markers, caplog.text) == {}
