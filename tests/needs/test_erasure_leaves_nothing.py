@@ -19,7 +19,9 @@ from bot import residents as conversation
 from bot.cli import main
 from bot.db import session_factory
 from bot.line.api import Quota
+from bot.staff import project_news
 from bot.surveys import sending
+from storage import plan
 from storage.base import utcnow
 from storage.models import Community, InboxEvent, Resident, Submission
 from storage.schema import metadata
@@ -174,6 +176,17 @@ def plant(app, line, line_api, session, make_user, login, monkeypatch, m: Marker
         },
     )
     line.worker.drain()  # the status push
+    # Staff let the public pages show its words; it joins a project whose news goes out on LINE.
+    staff_client.post(f"{url}/publishable", data={"publishable": "1"})
+    project = plan.create_project(
+        session, strategy="LPN-S1", programme="สาธารณสุข", name="ซ่อมถนนชุมชน"
+    )
+    session.add(plan.ProjectNeed(project=project, submission_id=need.id, linked_by="user:1"))
+    plan.set_progress(project, execution="in_progress")
+    session.commit()
+    project_news.run(app)
+    line.worker.drain()
+    assert m.text in public_pages(app)
 
     # The simulator keeps a pretend LINE chat in the same database.
     session.add(SimulatorResident(user_id=m.user, display_name=m.name, following=True))
@@ -203,6 +216,19 @@ PLANTED = {
     "note": "submission_events.public_note",
     "chat": "simulator_messages.message",
 }
+
+
+def public_pages(app) -> str:
+    """Return the text of the public list, tracking and project pages (fresh, not cached)."""
+    app.extensions["ruamkid_public"]["pages"].clear()
+    client = app.test_client()
+    with session_factory(app)() as session:
+        numbers = list(session.scalars(select(Submission.tracking_no)))
+        projects = list(session.scalars(select(plan.Project.id)))
+    urls = ["/public/", "/public/projects"]
+    urls += [f"/public/track/{n}" for n in numbers if n]
+    urls += [f"/public/projects/{p}" for p in projects]
+    return "\n".join(client.get(url).get_data(as_text=True) for url in urls)
 
 
 def _check_planted(found: dict[str, list[str]]) -> None:
@@ -237,6 +263,8 @@ def test_erasure_on_request_leaves_no_marker_anywhere(app, line, line_api, plant
     assert where_found(app, mine.all(), _logs(caplog)) == {}
     # Someone else's data is untouched (and the search would have seen it).
     _check_planted(where_found(app, others.all(), _logs(caplog)))
+    pages = public_pages(app)
+    assert mine.text not in pages and others.text in pages
 
 
 def test_the_retention_period_leaves_no_marker_anywhere(app, planted, runner, caplog):
@@ -265,6 +293,8 @@ def test_the_retention_period_leaves_no_marker_anywhere(app, planted, runner, ca
     still = where_found(app, others.all(), _logs(caplog))
     assert still.get("user") and still.get("name")  # a resident still active keeps their record
     assert "text" not in still  # but words older than the period go for everyone
+    pages = public_pages(app)
+    assert mine.text not in pages and others.text not in pages
 
 
 def test_purge_keeps_what_is_within_its_period(app, planted, runner):
