@@ -209,9 +209,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--dir", type=Path, default=DB_DIR, help="SQLite file and server log")
     args = parser.parse_args()
-    DB_DIR.mkdir(parents=True, exist_ok=True)
-    database_url = args.database_url or f"sqlite:///{DB_DIR / 'public.db'}"
+    args.dir.mkdir(parents=True, exist_ok=True)
+    database_url = args.database_url or f"sqlite:///{args.dir / 'public.db'}"
     started = time.perf_counter()
     communities = prepare(database_url, args.rows)
     print(f"database ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -226,7 +227,7 @@ def main() -> int:
     }
     env.pop("LINE_CHANNEL_SECRET", None)
     targets = urls(communities)
-    server = Server(env, args.workers, args.threads, DB_DIR / "gunicorn.log")
+    server = Server(env, args.workers, args.threads, args.dir / "gunicorn.log")
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         cold: list[float] = []
