@@ -110,6 +110,8 @@ def _register_subcommands() -> None:
     """Commands that live beside the parts they serve."""
     from bot.commands import line as line_commands
     from bot.commands import nlp as nlp_commands
+    from bot.commands import open311 as open311_commands
+    from bot.commands import opendata as opendata_commands
     from bot.commands import privacy as privacy_commands
     from bot.commands import surveys as surveys_commands
     from bot.commands import users as users_commands
@@ -120,6 +122,8 @@ def _register_subcommands() -> None:
     main.add_command(privacy_commands.privacy_group)
     main.add_command(users_commands.users_group)
     main.add_command(surveys_commands.surveys_group)
+    main.add_command(open311_commands.open311_group)
+    main.add_command(opendata_commands.opendata_group)
 
 
 _register_subcommands()

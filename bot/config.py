@@ -28,6 +28,12 @@ ENV_KEYS = (
     "PORT",
     "TRUSTED_PROXIES",
     "MAILBOX_KEEP_HOURS",
+    "RATELIMIT_ENABLED",
+    "RATELIMIT_PUBLIC",
+    "RATELIMIT_PARTNER",
+    "RATELIMIT_STORAGE_URI",
+    "OPENDATA_DIR",
+    "OPENDATA_LICENCE",
     "TILE_URL",
     "PUBLIC_CACHE_SECONDS",
     "PUBLIC_RATE_LIMIT",
@@ -90,7 +96,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
             values[key] = int(values[key])
     if values.get("TILE_URL", "").lower() in {"off", "none"}:
         values["TILE_URL"] = ""  # an office without internet: the map draws communities only
-    for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS"):
+    for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS", "RATELIMIT_ENABLED"):
         if key in values:
             values[key] = values[key].lower() not in {"0", "false", "no"}
     return values

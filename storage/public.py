@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -133,7 +134,13 @@ def _filtered(
     community: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    subareas: Collection[str] | None = None,
+    statuses: Collection[str] | None = None,
 ) -> Select[Any]:
+    if subareas is not None:
+        statement = statement.where(Submission.subarea.in_(list(subareas)))
+    if statuses is not None:
+        statement = statement.where(Submission.status.in_(list(statuses)))
     if strategy:
         statement = statement.where(Submission.strategy == strategy)
     if subarea:
@@ -196,11 +203,14 @@ def public_needs(
     community: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    subareas: Collection[str] | None = None,
+    statuses: Collection[str] | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[PublicNeed]:
     """Return public needs, newest first, filtered (``community`` is its id; ``since`` and
-    ``until`` bound the creation time, ``until`` excluded); at most ``MAX_LIMIT`` at once."""
+    ``until`` bound the creation time, ``until`` excluded; ``subareas`` and ``statuses`` match
+    any of theirs, as Open311 asks); at most ``MAX_LIMIT`` at once."""
     statement = _filtered(
         _listed(),
         strategy=strategy,
@@ -209,6 +219,8 @@ def public_needs(
         community=community,
         since=since,
         until=until,
+        subareas=subareas,
+        statuses=statuses,
     )
     statement = (
         statement.order_by(Submission.id.desc())
