@@ -54,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bot.opendata import views as opendata_files
     from bot.public import views as public_pages
     from bot.simulator import standin
-    from bot.staff import admin, auth, overview, plan, queue
+    from bot.staff import admin, auth, closing, intake, overview, plan, queue
     from bot.staff.exports import views as exports
     from bot.surveys import views as survey_pages
     from bot.training import views as training_pages
@@ -100,6 +100,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         overview.bp,
         survey_pages.bp,
         training_pages.bp,
+        closing.bp,
+        intake.bp,
         open311_keys.bp,
         public_pages.bp,
     ):

@@ -8,7 +8,7 @@ Staff accounts, projects and surveys live in their own modules (``storage.staff`
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -44,6 +44,31 @@ class Community(Base):
 
     def __repr__(self) -> str:
         return f"<Community {self.id}>"
+
+
+class Forum(Base):
+    """A community forum (ประชาคม) whose needs staff entered: when, where, how many came."""
+
+    __tablename__ = "forums"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date]
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="SET NULL"), index=True
+    )
+    place: Mapped[str] = mapped_column(String(300))
+    attendees: Mapped[int] = mapped_column(Integer, default=0)
+    # The minutes (a staff upload, never public); relative to MEDIA_DIR.
+    minutes_path: Mapped[str | None] = mapped_column(String(500))
+    minutes_name: Mapped[str | None] = mapped_column(String(200))
+    minutes_type: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    community: Mapped[Community | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Forum {self.id}>"
 
 
 class Resident(Base):
@@ -95,7 +120,7 @@ class Submission(Base):
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("communities.id", ondelete="SET NULL")
     )
-    # line | survey | staff
+    # line | survey | staff | phone | paper | counter | forum
     source: Mapped[str] = mapped_column(String(16), default="line")
     # None once the resident asked for deletion (only anonymous counts stay).
     text: Mapped[str | None] = mapped_column(Text)
@@ -124,9 +149,27 @@ class Submission(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None]
     redacted_at: Mapped[datetime | None]
+    # Closing the loop: when it was last marked done, the resident's rating (1–5), how often
+    # "ยังไม่เรียบร้อย" reopened it, and the older need a late "not fixed" continues.
+    done_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL"), index=True
+    )
+    # Personal data of a need taken by phone, on paper or at the counter (erased with it).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    # A forum's need and the rank the forum gave it (1 = first).
+    forum_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forums.id", ondelete="SET NULL"), index=True
+    )
+    forum_rank: Mapped[int | None] = mapped_column(Integer)
 
     resident: Mapped[Resident | None] = relationship()
     community: Mapped[Community | None] = relationship()
+    forum: Mapped[Forum | None] = relationship()
     media: Mapped[list[Media]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Media.id"
     )
@@ -139,7 +182,8 @@ class Submission(Base):
 
 
 class Media(Base):
-    """A photo attached to a submission; downloaded from LINE by the worker."""
+    """A photo attached to a submission: downloaded from LINE by the worker, or uploaded by
+    staff (a need taken at the counter, the "after" photo of finished work)."""
 
     __tablename__ = "media"
 
@@ -148,6 +192,8 @@ class Media(Base):
         ForeignKey("submissions.id", ondelete="CASCADE"), index=True
     )
     line_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "resident" (sent with the need) or "after" (staff's photo of the finished work).
+    role: Mapped[str] = mapped_column(String(16), default="resident")
     # pending → downloading → stored | failed
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     content_type: Mapped[str | None] = mapped_column(String(100))

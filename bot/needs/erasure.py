@@ -2,9 +2,10 @@
 older than the retention period the privacy notice promises (``bot.retention``).
 
 What stays of an erased need is the anonymous count: category, community, status, dates and
-the codes of its history. Its words, photos (rows and files), place, the notes staff wrote
-about it, the words of its training labels and of the survey answer it came from, and who filed
-it through a partner app (Open311: email, name, phone) all go.
+the codes of its history. Its words, photos (rows and files, staff's "after" photos too),
+place, contact (a need taken by phone or at the counter), the notes staff wrote about it, the
+words of its training labels and of the survey answer it came from, and who filed it through a
+partner app (Open311: email, name, phone) all go.
 """
 
 from __future__ import annotations
@@ -95,6 +96,15 @@ def erase_older_than(
     return len(old)
 
 
+def erase_need(
+    session: Session, need: Submission, media_dir: str | Path, now: datetime | None = None
+) -> None:
+    """Erase one need's personal content as staff were asked (a resident who called, came to
+    the counter or wrote has no LINE account to ask from); the anonymous count stays."""
+    redact(session, [need], media_dir, now or utcnow())
+    logger.info("submission %d redacted on request", need.id)
+
+
 def redact(
     session: Session, submissions: list[Submission], media_dir: str | Path, now: datetime
 ) -> tuple[int, int]:
@@ -112,6 +122,8 @@ def redact(
         submission.latitude = None
         submission.longitude = None
         submission.address = None
+        submission.contact_name = None
+        submission.contact_phone = None
         submission.redacted_at = now
     ids = [s.id for s in submissions]
     if ids:

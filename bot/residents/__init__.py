@@ -18,6 +18,7 @@ from flask import Flask
 from bot.line.events import IncomingEvent
 from bot.residents import (
     basics,
+    closing,
     community,
     consent,
     my_data,
@@ -68,6 +69,8 @@ BUTTONS: dict[str, Callable[[Turn, postbacks.Postback], Messages]] = {
     "done": needs.on_done,
     "del": my_data.on_delete,
     "nodel": my_data.on_cancel,
+    "rate": closing.on_rate,
+    "reopen": closing.on_reopen,
 }
 
 

@@ -36,8 +36,8 @@ def test_bad_signature_is_refused_and_nothing_stored(line, session):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{not json", b"[]", b'{"events": "nope"}', b'{"events": [{"type": "message"}]}', b"\xff\xfe"],
-    ids=["malformed", "array", "events-not-list", "event-missing-fields", "not-utf8"],
+    [b"{not json", b"[]", b'{"events": "nope"}', b'{"events": [1, 2}', b"\xff\xfe"],
+    ids=["malformed", "array", "events-not-list", "unbalanced", "not-utf8"],
 )
 def test_malformed_bodies_are_refused_with_a_log_line(client, session, raw, caplog):
     signature = line_events.sign(raw, "test-channel-secret")

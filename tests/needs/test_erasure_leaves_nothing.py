@@ -20,8 +20,9 @@ from bot.cli import main
 from bot.db import session_factory
 from bot.line.api import Quota
 from bot.needs import erasure
+from bot.staff import project_news
 from bot.surveys import sending
-from storage import open311
+from storage import open311, plan
 from storage.base import utcnow
 from storage.models import Community, InboxEvent, Resident, Submission
 from storage.schema import metadata
@@ -47,6 +48,7 @@ class Markers:
     note: str  # what staff wrote about the need (notes, reason)
     search: str  # what staff searched for
     chat: str  # the simulator's chat
+    contact: str  # the contact of a need the resident gave by phone
 
     @classmethod
     def new(cls) -> Markers:
@@ -176,6 +178,29 @@ def plant(app, line, line_api, session, make_user, login, monkeypatch, m: Marker
         },
     )
     line.worker.drain()  # the status push
+    # Staff let the public pages show its words; it joins a project whose news goes out on LINE.
+    staff_client.post(f"{url}/publishable", data={"publishable": "1"})
+    project = plan.create_project(
+        session, strategy="LPN-S1", programme="สาธารณสุข", name="ซ่อมถนนชุมชน"
+    )
+    session.add(plan.ProjectNeed(project=project, submission_id=need.id, linked_by="user:1"))
+    plan.set_progress(project, execution="in_progress")
+    session.commit()
+    project_news.run(app)
+    line.worker.drain()
+    assert m.text in public_pages(app)
+    # The same resident also called the office: staff took a need with their contact.
+    staff_client.post(
+        "/dashboard/intake/new",
+        data={
+            "source": "phone",
+            "community": str(resident.community_id),
+            "text": f"โทรมาแจ้งว่าไฟดับ {m.text}",
+            "contact_name": f"คุณ {m.contact}",
+            "contact_phone": "0812345678",
+            "contact_consent": "1",
+        },
+    )
 
     # The simulator keeps a pretend LINE chat in the same database.
     session.add(SimulatorResident(user_id=m.user, display_name=m.name, following=True))
@@ -204,7 +229,21 @@ PLANTED = {
     "failing": "inbox_events.payload",
     "note": "submission_events.public_note",
     "chat": "simulator_messages.message",
+    "contact": "submissions.contact_name",
 }
+
+
+def public_pages(app) -> str:
+    """Return the text of the public list, tracking and project pages (fresh, not cached)."""
+    app.extensions["ruamkid_public"]["pages"].clear()
+    client = app.test_client()
+    with session_factory(app)() as session:
+        numbers = list(session.scalars(select(Submission.tracking_no)))
+        projects = list(session.scalars(select(plan.Project.id)))
+    urls = ["/public/", "/public/projects"]
+    urls += [f"/public/track/{n}" for n in numbers if n]
+    urls += [f"/public/projects/{p}" for p in projects]
+    return "\n".join(client.get(url).get_data(as_text=True) for url in urls)
 
 
 def _check_planted(found: dict[str, list[str]]) -> None:
@@ -228,17 +267,29 @@ def planted(app, line, line_api, session, make_user, login, monkeypatch, caplog)
     return mine, others
 
 
-def test_erasure_on_request_leaves_no_marker_anywhere(app, line, line_api, planted, caplog):
+def test_erasure_on_request_leaves_no_marker_anywhere(
+    app, line, line_api, planted, caplog, make_user, login
+):
     mine, others = planted
     line.send(line_events.text("ลบข้อมูลของฉัน", mine.user))
     press(line, button(last(line_api), "ยืนยันลบข้อมูล"), mine.user)
     line.worker.drain()
+    # What they gave by phone has no LINE account behind it: an admin erases it on request.
+    admin = app.test_client()
+    login(admin, make_user("admin"))
+    with session_factory(app)() as session:
+        called = session.scalar(
+            select(Submission.id).where(Submission.contact_name.contains(mine.contact))
+        )
+    admin.post(f"/dashboard/intake/erase/{called}", data={"confirm": "1"})
     confirmation = line_api.sent("reply")[-1]["messages"][0]["text"]
     assert "ลบข้อมูลของท่านเรียบร้อยแล้ว" in confirmation  # sent, then forgotten
 
     assert where_found(app, mine.all(), _logs(caplog)) == {}
     # Someone else's data is untouched (and the search would have seen it).
     _check_planted(where_found(app, others.all(), _logs(caplog)))
+    pages = public_pages(app)
+    assert mine.text not in pages and others.text in pages
 
 
 def test_the_retention_period_leaves_no_marker_anywhere(app, planted, runner, caplog):
@@ -267,6 +318,8 @@ def test_the_retention_period_leaves_no_marker_anywhere(app, planted, runner, ca
     still = where_found(app, others.all(), _logs(caplog))
     assert still.get("user") and still.get("name")  # a resident still active keeps their record
     assert "text" not in still  # but words older than the period go for everyone
+    pages = public_pages(app)
+    assert mine.text not in pages and others.text not in pages
 
 
 def test_purge_keeps_what_is_within_its_period(app, planted, runner):

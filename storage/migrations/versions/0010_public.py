@@ -3,7 +3,7 @@
 project news
 
 Revision ID: 0010_public
-Revises: 0007_privacy
+Revises: 0009_closing
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.base
 
 revision: str = "0010_public"
-down_revision: str | None = "0007_privacy"
+down_revision: str | None = "0009_closing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
