@@ -115,10 +115,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Public: no sign-in, limited per address; partner apps file with a key, not a CSRF token.
     app.register_blueprint(open311.bp)
     staff.csrf.exempt(open311.bp)
-    ratelimit.limit_public(app, open311.bp)
     ratelimit.limit_partner_posts(app, open311.bp)
     app.register_blueprint(opendata_files.bp)
-    ratelimit.limit_public(app, opendata_files.bp)
+    for public_blueprint in (public_pages.bp, open311.bp, opendata_files.bp):
+        ratelimit.limit_public(app, public_blueprint)
     app.add_url_rule("/", "root", staff.home)
     if app.config["TRUSTED_PROXIES"]:
         # The client's address and scheme from X-Forwarded-For/-Proto, as many hops as trusted.

@@ -1,11 +1,12 @@
-"""Rate limits on the routes anyone may call without signing in (Flask-Limiter).
+"""Rate limits on the routes anyone may call without signing in (Flask-Limiter), one way for all.
 
-Every public blueprint gets ``RATELIMIT_PUBLIC`` per client address; filing through Open311
-(``POST``) also gets ``RATELIMIT_PARTNER`` per API key. Counts live in ``RATELIMIT_STORAGE_URI``
-(``memory://`` by default: per process, so with several gunicorn workers a client gets the
-limit once per worker; point it at Redis to share). ``RATELIMIT_ENABLED=false`` turns them
-off (a load test from one address). The staff's sign-in has its own limits (bot.staff.auth);
-LINE's webhook is signed and never limited.
+Every public blueprint (the public pages, Open311, open data) shares one bucket of
+``PUBLIC_RATE_LIMIT`` requests a minute per client address (0: no limit); filing through
+Open311 (``POST``) also gets ``RATELIMIT_PARTNER`` per API key. Counts live in
+``RATELIMIT_STORAGE_URI`` (``memory://`` by default: per process, so with several gunicorn
+workers a client gets the limit once per worker; point it at Redis to share).
+``RATELIMIT_ENABLED=false`` turns them all off. The staff's sign-in has its own limits
+(bot.staff.auth); LINE's webhook is signed and never limited.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask_limiter.util import get_remote_address
 EXTENSION = "ruamkid_limiter"
 
 DEFAULTS = {
-    "RATELIMIT_PUBLIC": "300 per minute",
+    "PUBLIC_RATE_LIMIT": 300,
     "RATELIMIT_PARTNER": "60 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
@@ -39,7 +40,9 @@ def init_app(app: Flask) -> Limiter:
 def limit_public(app: Flask, bp: Blueprint) -> None:
     """Limit every route of ``bp`` (registered on ``app``) per client address."""
     # One bucket per address across every public route (not one per route).
-    app.extensions[EXTENSION].shared_limit(_public_limit, scope="public")(bp)
+    app.extensions[EXTENSION].shared_limit(
+        _public_limit, scope="public", exempt_when=_public_unlimited
+    )(bp)
 
 
 def limit_partner_posts(app: Flask, bp: Blueprint) -> None:
@@ -50,7 +53,11 @@ def limit_partner_posts(app: Flask, bp: Blueprint) -> None:
 
 
 def _public_limit() -> str:
-    return current_app.config["RATELIMIT_PUBLIC"]
+    return f"{max(1, int(current_app.config['PUBLIC_RATE_LIMIT']))} per minute"
+
+
+def _public_unlimited() -> bool:
+    return int(current_app.config["PUBLIC_RATE_LIMIT"]) <= 0
 
 
 def _partner_limit() -> str:

@@ -654,7 +654,7 @@ def news_recipients(session: Session, project: Project) -> list[str]:
                 Resident.project_updates.is_(True),
             )
         )
-        found.update(dict(rows.tuples()))
+        found.update({resident_id: line_id for resident_id, line_id in rows})
     return [found[k] for k in sorted(found)]
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -98,32 +98,46 @@ def init_app(app: Flask) -> None:
 
 
 def dump(app: Flask, folder: str | Path | None = None, now: datetime | None = None) -> dict:
-    """Write every file into ``folder`` (``OPENDATA_DIR`` by default); return the index."""
+    """Write every file into ``folder`` (``OPENDATA_DIR`` by default); return the index.
+
+    Needs are streamed in batches into both their files, never all held in memory.
+    """
     target = Path(folder or app.config["OPENDATA_DIR"])
     target.mkdir(parents=True, exist_ok=True)
-    now = now or utcnow()
     licence = app.config["OPENDATA_LICENCE"]
-    with app.app_context(), session_factory(app)() as session:
+    head = {"licence": licence, "generated_at": timestamp(now or utcnow())}
+    with (
+        app.app_context(),
+        session_factory(app)() as session,
+        _replacing(target / "needs.csv") as table,
+        _replacing(target / "needs.json") as records,
+    ):
         names = _names()
-        needs = [_need_record(need, names) for need in _all_needs(session)]
+        writer = _csv_writer(table, NEED_FIELDS)
+        records.write(_json(head)[: -len("\n}")] + ',\n "records": [')
+        needs = 0
+        for need in _all_needs(session):
+            record = _need_record(need, names)
+            writer.writerow(record)
+            records.write(("," if needs else "") + "\n  " + _json(record, indent=None))
+            needs += 1
+        records.write("\n ]\n}")
         projects = _projects(session)
-    generated = timestamp(now)
+    with _replacing(target / "projects.csv") as table:
+        _csv_writer(table, PROJECT_FIELDS).writerows(projects)
+    with _replacing(target / "projects.json") as file:
+        file.write(_json({**head, "records": projects}))
     dictionary = {
-        "licence": licence,
-        "generated_at": generated,
+        **head,
         "files": {
             "needs": [vars(f) for f in NEED_FIELDS],
             "projects": [vars(f) for f in PROJECT_FIELDS],
         },
     }
-    head = {"licence": licence, "generated_at": generated}
-    _write(target / "needs.csv", _csv(NEED_FIELDS, needs))
-    _write(target / "needs.json", _json({**head, "records": needs}))
-    _write(target / "projects.csv", _csv(PROJECT_FIELDS, projects))
-    _write(target / "projects.json", _json({**head, "records": projects}))
-    _write(target / "datadictionary.json", _json(dictionary))
-    logger.info("open data: %d needs, %d projects", len(needs), len(projects))
-    return {**head, "needs": len(needs), "projects": len(projects), "files": list(FILES)}
+    with _replacing(target / "datadictionary.json") as file:
+        file.write(_json(dictionary))
+    logger.info("open data: %d needs, %d projects", needs, len(projects))
+    return {**head, "needs": needs, "projects": len(projects), "files": list(FILES)}
 
 
 def run_if_due(app: Flask) -> int:
@@ -226,23 +240,27 @@ def _projects(session: Session) -> list[dict[str, Any]]:
     return records
 
 
-def _csv(fields: tuple[Field, ...], records: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[f.name for f in fields], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
+def _csv_writer(file: TextIO, fields: tuple[Field, ...]) -> csv.DictWriter:
     # A byte-order mark: spreadsheet programs then read the Thai as UTF-8.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    file.write("\ufeff")
+    writer = csv.DictWriter(file, fieldnames=[f.name for f in fields], lineterminator="\n")
+    writer.writeheader()
+    return writer
 
 
-def _json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+def _json(data: Any, indent: int | None = 1) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=indent)
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Replace ``path`` at once: a reader sees the old file or the new one, never half."""
+@contextmanager
+def _replacing(path: Path) -> Iterator[TextIO]:
+    """Write beside ``path``, then replace it at once: a reader sees the old file or the new
+    one, never half; a failure leaves the old one."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            yield file
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)

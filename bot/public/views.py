@@ -48,19 +48,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # --- the edges: limit, cache, headers ------------------------------------------------------
 
 
-@bp.before_request
-def _limit() -> Response | None:
-    """Refuse an address that asked for too many pages this minute (429, Retry-After)."""
-    wait = current_app.extensions[EXTENSION]["limiter"].hit(request.remote_addr or "-")
-    if wait is None:
-        return None
-    response = Response(
+@bp.errorhandler(429)
+def _too_many(_error: Exception) -> Response:
+    """Answer an address over ``PUBLIC_RATE_LIMIT`` (bot.ratelimit) in Thai; Flask-Limiter
+    adds ``Retry-After``."""
+    return Response(
         "มีการเรียกหน้านี้บ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่",
         status=429,
         content_type="text/plain; charset=utf-8",
     )
-    response.headers["Retry-After"] = str(int(wait))
-    return response
 
 
 @bp.after_request

@@ -270,6 +270,17 @@ def update_community(community_id: int) -> Response:
             for position, item in enumerate(ordered):
                 item.position = position
             audit("community.move", "community", community.id, direction=action)
+    elif action == "place":
+        # The community's centre: the public map's circle, and where its unplaced needs show.
+        place = _centre(request.form.get("latitude"), request.form.get("longitude"))
+        if place is None:
+            flash(
+                "กรุณากรอกละติจูด (-90 ถึง 90) และลองจิจูด (-180 ถึง 180) เป็นตัวเลข หรือเว้นว่างทั้งสองช่อง",
+                "error",
+            )
+            return back
+        community.latitude, community.longitude = place
+        audit("community.place", "community", community.id)
     elif action in {"activate", "deactivate"}:
         community.active = action == "activate"
         audit(f"community.{action}", "community", community.id)
@@ -279,6 +290,22 @@ def update_community(community_id: int) -> Response:
     session.commit()
     flash("บันทึกแล้ว", "success")
     return back
+
+
+def _centre(
+    latitude: str | None, longitude: str | None
+) -> tuple[float | None, float | None] | None:
+    """Read a typed centre; (None, None) when both are empty, None when it is not a place."""
+    lat, lon = (latitude or "").strip(), (longitude or "").strip()
+    if not lat and not lon:
+        return None, None
+    try:
+        values = float(lat), float(lon)
+    except ValueError:
+        return None
+    if not (-90 <= values[0] <= 90 and -180 <= values[1] <= 180):
+        return None
+    return round(values[0], 6), round(values[1], 6)
 
 
 # --- taxonomy and audit log ----------------------------------------------------------------

@@ -19,8 +19,10 @@ from bot import residents as conversation
 from bot.cli import main
 from bot.db import session_factory
 from bot.line.api import Quota
+from bot.needs import erasure
+from bot.staff import project_news
 from bot.surveys import sending
-from storage import search
+from storage import open311, plan, search
 from storage.base import utcnow
 from storage.models import Community, InboxEvent, Resident, Submission
 from storage.schema import metadata
@@ -197,6 +199,17 @@ def plant(app, line, line_api, session, make_user, login, monkeypatch, m: Marker
         },
     )
     line.worker.drain()  # the status push
+    # Staff let the public pages show its words; it joins a project whose news goes out on LINE.
+    staff_client.post(f"{url}/publishable", data={"publishable": "1"})
+    project = plan.create_project(
+        session, strategy="LPN-S1", programme="สาธารณสุข", name="ซ่อมถนนชุมชน"
+    )
+    session.add(plan.ProjectNeed(project=project, submission_id=need.id, linked_by="user:1"))
+    plan.set_progress(project, execution="in_progress")
+    session.commit()
+    project_news.run(app)
+    line.worker.drain()
+    assert m.text in public_pages(app)
     # The same resident also called the office: staff took a need with their contact.
     staff_client.post(
         "/dashboard/intake/new",
@@ -239,6 +252,19 @@ PLANTED = {
     "chat": "simulator_messages.message",
     "contact": "submissions.contact_name",
 }
+
+
+def public_pages(app) -> str:
+    """Return the text of the public list, tracking and project pages (fresh, not cached)."""
+    app.extensions["ruamkid_public"]["pages"].clear()
+    client = app.test_client()
+    with session_factory(app)() as session:
+        numbers = list(session.scalars(select(Submission.tracking_no)))
+        projects = list(session.scalars(select(plan.Project.id)))
+    urls = ["/public/", "/public/projects"]
+    urls += [f"/public/track/{n}" for n in numbers if n]
+    urls += [f"/public/projects/{p}" for p in projects]
+    return "\n".join(client.get(url).get_data(as_text=True) for url in urls)
 
 
 def _check_planted(found: dict[str, list[str]]) -> None:
@@ -285,6 +311,8 @@ def test_erasure_on_request_leaves_no_marker_anywhere(
     assert where_found(app, mine.all(), _logs(caplog)) == {}
     # Someone else's data is untouched (and the search would have seen it).
     _check_planted(where_found(app, others.all(), _logs(caplog)))
+    pages = public_pages(app)
+    assert mine.text not in pages and others.text in pages
 
 
 def test_the_retention_period_leaves_no_marker_anywhere(app, planted, runner, caplog):
@@ -313,6 +341,8 @@ def test_the_retention_period_leaves_no_marker_anywhere(app, planted, runner, ca
     still = where_found(app, others.all(), _logs(caplog))
     assert still.get("user") and still.get("name")  # a resident still active keeps their record
     assert "text" not in still  # but words older than the period go for everyone
+    pages = public_pages(app)
+    assert mine.text not in pages and others.text not in pages
 
 
 def test_purge_keeps_what_is_within_its_period(app, planted, runner):
@@ -340,3 +370,42 @@ def test_the_erasure_confirmation_is_sent_once_then_forgotten(line, line_api, se
     assert all(user not in json.dumps(row.to) for row in rows)
     assert all("เรียบร้อยแล้ว" not in json.dumps(row.messages, ensure_ascii=False) for row in rows)
     assert session.scalar(select(Community.id)) is not None
+
+
+def test_retention_erases_what_a_partner_app_sent(app, client, caplog):
+    """Open311: the reporter's email, names and phone, and the need's words and place."""
+    with session_factory(app)() as session:
+        _row, api_key = open311.issue_key(session, "แอปพันธมิตร")
+        session.commit()
+    markers = {
+        "email": "mkreporter1@example.com",
+        "first": "mkfirstname1",
+        "last": "mklastname1",
+        "phone": "+66 81 555 0142",
+        "text": "mkwords1 ถนนพัง",
+        "address": "mkaddress1 ซอย 9",
+    }
+    answer = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": api_key,
+            "service_code": "LPN-S7.1",
+            "lat": "18.5801",
+            "long": "99.0012",
+            "description": markers["text"],
+            "address_string": markers["address"],
+            "email": markers["email"],
+            "first_name": markers["first"],
+            "last_name": markers["last"],
+            "phone": markers["phone"],
+        },
+    )
+    assert answer.status_code == 201
+    logs = caplog.text
+    assert set(where_found(app, markers, logs)) == set(markers)  # planted, and seen
+    with session_factory(app)() as session:
+        assert erasure.erase_older_than(
+            session, utcnow() + timedelta(seconds=1), app.config["MEDIA_DIR"]
+        )
+        session.commit()
+    assert where_found(app, markers, caplog.text) == {}

@@ -1,4 +1,5 @@
-"""Rate limits: public reads per client address, filing per API key; 429 in the spec's shape."""
+"""Rate limits: public reads per client address (one bucket across the public pages, Open311 and
+open data), filing per API key; 429 in the spec's shape."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from storage import open311
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "RATELIMIT_PUBLIC": "3 per minute", "RATELIMIT_PARTNER": "2 per minute"}
+    return {**app_config, "PUBLIC_RATE_LIMIT": 3, "RATELIMIT_PARTNER": "2 per minute"}
 
 
 def _from(address: str) -> dict:
@@ -28,6 +29,8 @@ def test_public_reads_are_limited_per_address(client):
     assert "Retry-After" in refused.headers
     xml = client.get("/open311/v2/services.xml", **_from("10.0.0.1"))
     assert ElementTree.fromstring(xml.data).findtext("error/code") == "429"
+    # One bucket for every public route: the public pages are closed to it too.
+    assert client.get("/public/projects", **_from("10.0.0.1")).status_code == 429
     # Another address is not held back by the first.
     assert client.get("/open311/v2/services.json", **_from("10.0.0.2")).status_code == 200
 

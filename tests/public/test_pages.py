@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+import openpyxl
 import pytest
 
 from tests.public.conftest import LINE_ID, NAME, PUBLISHED, SECRET
@@ -80,7 +82,12 @@ def test_follow_up_report_page_and_xlsx(client, town):
     assert "1,500,000.00" in body and "500,000.00" in body
     response = client.get("/public/follow-up.xlsx")
     assert response.status_code == 200
-    assert response.data[:2] == b"PK"
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4)]
+    # One in-progress project budgeted in 2569 and 2570; its spending counts in its first year.
+    assert [r[1:6] for r in rows[:2]] == [[2569, 1, 1, 0, 0], [2570, 1, 1, 0, 0]]
+    assert [(r[7], r[8]) for r in rows[:2]] == [(1500000, 600000), (500000, 0)]
+    assert rows[2][0] == "รวมทั้งสิ้น" and rows[2][7] == 2000000 and rows[2][8] == 600000
 
 
 def test_a_second_request_with_the_etag_gets_304(client, town):

@@ -169,3 +169,29 @@ def test_audit_log_lists_staff_actions_with_pages(client, session, admin, make_s
     assert "2569" in body  # Buddhist-era timestamps
     filtered = client.get("/dashboard/admin/audit", query_string={"action": "login"})
     assert 'data-action="submission.status"' not in filtered.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "saved"),
+    [
+        ("18.5776", " 99.0087 ", (18.5776, 99.0087)),
+        ("", "", (None, None)),
+        ("18.5", "", "refused"),
+        ("nan", "99", "refused"),
+        ("95", "99", "refused"),
+        ("สิบแปด", "99", "refused"),
+    ],
+)
+def test_admin_sets_a_community_centre(client, session, admin, latitude, longitude, saved):
+    community = session.scalars(select(Community).order_by(Community.position)).first()
+    community.latitude, community.longitude = 1.0, 2.0
+    session.commit()
+    response = client.post(
+        f"/dashboard/admin/communities/{community.id}",
+        data={"action": "place", "latitude": latitude, "longitude": longitude},
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    row = session.get(Community, community.id)
+    expected = (1.0, 2.0) if saved == "refused" else saved
+    assert (row.latitude, row.longitude) == expected
