@@ -80,7 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     retention.init_app(app)  # the daily privacy purge, run by the worker
     opendata.init_app(app)  # the daily open-data dump, run by the worker
     ratelimit.init_app(app)
-    public.init_app(app)  # the public pages' cache and per-address limit
+    public.init_app(app)  # the public pages' cache
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -103,7 +103,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         closing.bp,
         intake.bp,
         open311_keys.bp,
-        public_pages.bp,
     ):
         app.register_blueprint(blueprint)
     # Public: no sign-in, limited per address; partner apps file with a key, not a CSRF token.
@@ -113,6 +112,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ratelimit.limit_partner_posts(app, open311.bp)
     app.register_blueprint(opendata_files.bp)
     ratelimit.limit_public(app, opendata_files.bp)
+    app.register_blueprint(public_pages.bp)
+    ratelimit.limit_public(app, public_pages.bp)
     app.add_url_rule("/", "root", staff.home)
     if app.config["TRUSTED_PROXIES"]:
         # The client's address and scheme from X-Forwarded-For/-Proto, as many hops as trusted.

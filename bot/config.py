@@ -36,7 +36,6 @@ ENV_KEYS = (
     "OPENDATA_LICENCE",
     "TILE_URL",
     "PUBLIC_CACHE_SECONDS",
-    "PUBLIC_RATE_LIMIT",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -91,7 +90,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
     for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT", "MAILBOX_KEEP_HOURS", "PUBLIC_CACHE_SECONDS"):
         if key in values:
             values[key] = float(values[key])
-    for key in ("PORT", "TRUSTED_PROXIES", "PUBLIC_RATE_LIMIT"):
+    for key in ("PORT", "TRUSTED_PROXIES"):
         if key in values:
             values[key] = int(values[key])
     if values.get("TILE_URL", "").lower() in {"off", "none"}:

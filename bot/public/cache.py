@@ -1,5 +1,4 @@
-"""Two small in-process helpers of the public pages: a time-limited cache of rendered pages and
-a per-address request limit. Each worker process has its own (they protect one process)."""
+"""A time-limited cache of rendered public pages, in each worker process."""
 
 from __future__ import annotations
 
@@ -48,29 +47,3 @@ class TTLCache(Generic[V]):
         """Forget everything."""
         with self._lock:
             self._items.clear()
-
-
-class Limiter:
-    """Allow each key ``limit`` hits per ``window`` seconds (fixed windows); 0 allows all."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._started = clock()
-        self._hits: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float | None:
-        """Count a hit; return None when allowed, else the seconds until the next window."""
-        if self.limit <= 0:
-            return None
-        with self._lock:
-            now = self.clock()
-            if now - self._started >= self.window:
-                self._started, self._hits = now, {}
-            count = self._hits.get(key, 0) + 1
-            self._hits[key] = count
-            if count <= self.limit:
-                return None
-            return max(1.0, self.window - (now - self._started))

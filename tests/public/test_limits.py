@@ -1,4 +1,5 @@
-"""Each address may ask for PUBLIC_RATE_LIMIT public pages a minute; others are not affected."""
+"""Each address may ask for RATELIMIT_PUBLIC public pages (bot.ratelimit, as every public
+route); other addresses are not affected."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "PUBLIC_RATE_LIMIT": 3}
+    return {**app_config, "RATELIMIT_PUBLIC": "3 per minute"}
 
 
 def test_each_address_is_limited(client):
