@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -90,6 +91,9 @@ class Resident(Base):
     # False once the resident said in chat they want no news of the plan projects behind
     # their needs.
     project_updates: Mapped[bool] = mapped_column(Boolean, default=True)
+    # LINE's time (ms) of the latest follow or unfollow applied: an older one arriving late
+    # (a redelivery) must not undo it.
+    follow_changed_ms: Mapped[int | None] = mapped_column(BigInteger)
     # Small conversation state (what the bot is waiting for); plain JSON, never message text.
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -250,7 +254,8 @@ class InboxEvent(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(16), default="active")
     is_redelivery: Mapped[bool] = mapped_column(Boolean, default=False)
-    # pending → processing → done | failed | skipped
+    # pending → processing → done | skipped | parked (failed too often; an admin retries or
+    # discards it)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -287,12 +292,19 @@ class OutboxMessage(Base):
     retry_key: Mapped[str] = mapped_column(String(36), default=new_retry_key, unique=True)
     # What the message is for, e.g. "reply", "status", "survey:12"; shown to staff.
     purpose: Mapped[str] = mapped_column(String(64), default="reply")
-    # pending → sending → sent | failed
+    # pending → sending → sent | failed (LINE refused) | skipped | unconfirmed (a reply whose
+    # outcome cannot be known: never repeated) | parked (cannot succeed; an admin retries or
+    # discards it)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None]
+    # The call being made (reply, push, multicast), committed before LINE is called and cleared
+    # once its outcome is known: a worker that finds it set after a crash knows that call may
+    # have reached LINE.
+    attempt_kind: Mapped[str | None] = mapped_column(String(16))
+    attempted_at: Mapped[datetime | None]
     # "reply" or "push": how it finally went out.
     sent_via: Mapped[str | None] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))

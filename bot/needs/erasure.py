@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import opendata
-from storage import mailbox, open311, simulator
+from storage import mailbox, open311, search, simulator
 from storage.base import utcnow
 from storage.models import Media, Resident, Submission, SubmissionEvent
 from storage.submissions import forget_label_texts
@@ -133,6 +133,8 @@ def redact(
         open311.forget_reporters(session, ids)  # a partner app's reporter: email, name, phone
         opendata.bring_forward(session)  # the open-data files drop them at the next check
     session.flush()
+    if ids:
+        search.forget_erased(session)  # the search index's own copy of the trigrams too
     return photos, files
 
 

@@ -105,14 +105,17 @@ def handle_event(
 def handle_follow(context: Context, event: IncomingEvent) -> Messages:
     """Greet a follower and ask for consent (or welcome them back)."""
     resident, _created = residents.get_or_create_resident(context.session, event.user_id or "")
+    if not residents.follow_changed(context.session, resident, True, event.timestamp_ms):
+        return []  # they unfollowed after this follow: LINE redelivered it late
     return consent.on_follow(Turn(context, event, resident))
 
 
 def handle_unfollow(context: Context, event: IncomingEvent) -> Messages:
-    """Mark the resident inactive: no more pushes (a later follow reactivates)."""
+    """Mark the resident inactive: no more pushes (a later follow reactivates; an unfollow
+    older than the latest follow, redelivered late, changes nothing)."""
     resident = residents.get_resident(context.session, event.user_id or "")
     if resident is not None:
-        residents.set_active(context.session, resident, False)
+        residents.follow_changed(context.session, resident, False, event.timestamp_ms)
     return []
 
 

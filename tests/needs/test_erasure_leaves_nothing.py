@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select, update
+from sqlalchemy import MetaData, select, text, update
 from sqlalchemy.types import DateTime
 
 from bot import residents as conversation
@@ -21,7 +21,7 @@ from bot.db import session_factory
 from bot.line.api import Quota
 from bot.staff import project_news
 from bot.surveys import sending
-from storage import plan
+from storage import plan, search
 from storage.base import utcnow
 from storage.models import Community, InboxEvent, Resident, Submission
 from storage.schema import metadata
@@ -87,6 +87,8 @@ def where_found(app, markers: dict[str, str], logs: str) -> dict[str, list[str]]
                     for name, marker in markers.items():
                         if marker in text:
                             found.setdefault(name, []).append(f"{table.name}.{column}")
+        for name in _in_search_index(connection, markers):
+            found.setdefault(name, []).append("search index")
     media = Path(app.config["MEDIA_DIR"])
     for path in media.rglob("*") if media.exists() else []:
         if path.is_file():
@@ -98,6 +100,25 @@ def where_found(app, markers: dict[str, str], logs: str) -> dict[str, list[str]]
         if marker in logs:
             found.setdefault(name, []).append("logs")
     return found
+
+
+def _in_search_index(connection, markers: dict[str, str]) -> list[str]:
+    """Markers whose every trigram is a term of SQLite's FTS5 index (it keeps no text itself).
+
+    PostgreSQL's pg_trgm index keeps trigrams in the index pages only, like any index.
+    """
+    if connection.dialect.name != "sqlite":
+        return []
+    connection.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms "
+        f"USING fts5vocab(main, {search.FTS_TABLE}, row)"
+    )
+    terms = set(connection.scalars(text("SELECT term FROM temp.search_terms")))
+    return [
+        name
+        for name, marker in markers.items()
+        if all(marker[i : i + 3].lower() in terms for i in range(len(marker) - 2))
+    ]
 
 
 def _logs(caplog) -> str:
@@ -220,7 +241,7 @@ def plant(app, line, line_api, session, make_user, login, monkeypatch, m: Marker
 PLANTED = {
     "user": "residents.line_user_id",
     "name": "residents.display_name",
-    "text": "submissions.text",
+    "text": "submissions.text",  # and, on SQLite, the "search index"
     "title": "submissions.address",
     "photo": "media:",
     "survey": "survey_answers.text",
@@ -270,6 +291,8 @@ def test_erasure_on_request_leaves_no_marker_anywhere(
     app, line, line_api, planted, caplog, make_user, login
 ):
     mine, others = planted
+    if session_factory(app).kw["bind"].dialect.name == "sqlite":  # the index saw the words
+        assert "search index" in where_found(app, mine.all(), "")["text"]
     line.send(line_events.text("ลบข้อมูลของฉัน", mine.user))
     press(line, button(last(line_api), "ยืนยันลบข้อมูล"), mine.user)
     line.worker.drain()
