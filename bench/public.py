@@ -220,7 +220,7 @@ def main() -> int:
         **os.environ,
         "DATABASE_URL": database_url,
         "INLINE_WORKER": "0",
-        "PUBLIC_RATE_LIMIT": "0",
+        "RATELIMIT_ENABLED": "false",
         "RUAMKID_ENV": "development",
         "PYTHAINLP_OFFLINE": "1",
         "HF_HUB_OFFLINE": "1",

@@ -20,7 +20,8 @@ DEFAULT_CACHE_SECONDS = 30.0
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` the public pages' cache (``create_app`` registers the blueprint and its
-    limit)."""
+    """Give ``app`` the public pages' cache (``create_app`` registers and limits the
+    blueprint)."""
     app.config.setdefault("PUBLIC_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
-    app.extensions[EXTENSION] = {"pages": TTLCache(float(app.config["PUBLIC_CACHE_SECONDS"]))}
+    seconds = float(app.config["PUBLIC_CACHE_SECONDS"])
+    app.extensions[EXTENSION] = {"pages": TTLCache(seconds), "counts": TTLCache(seconds)}

@@ -1,5 +1,4 @@
-"""A small in-process helper of the public pages: a time-limited cache of rendered pages. Each
-worker process has its own."""
+"""A time-limited cache of rendered public pages, in each worker process."""
 
 from __future__ import annotations
 

@@ -101,6 +101,18 @@ def _cached(render: Callable[[], str]) -> str:
     return body
 
 
+def _counts(filters: dict[str, Any]) -> public.PublicCounts:
+    """Return the counts for these filters, kept like the pages (every page of a list shares
+    them: they are the costly part on a large table)."""
+    cache = current_app.extensions[EXTENSION]["counts"]
+    key = json.dumps(filters, sort_keys=True)
+    counts = cache.get(key)
+    if counts is None:
+        counts = public.public_counts(get_session(), **filters)
+        cache.put(key, counts)
+    return counts
+
+
 # --- shared values -------------------------------------------------------------------------
 
 
@@ -211,7 +223,7 @@ def index() -> str:
             "status": filters.status,
             "community": filters.community,
         }
-        counts = public.public_counts(session, **selected)
+        counts = _counts(selected)
         needs = public.public_needs(
             session, **selected, limit=PAGE_SIZE, offset=(filters.page - 1) * PAGE_SIZE
         )
@@ -319,7 +331,7 @@ def strategy(code: str) -> str:
 
     def render() -> str:
         session = get_session()
-        counts = public.public_counts(session, strategy=code)
+        counts = _counts({"strategy": code, "status": None, "community": None})
         per_subarea = {
             sub.code: public.public_counts(session, strategy=code, subarea=sub.code).total
             for sub in tax.strategy(code).subareas

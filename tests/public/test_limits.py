@@ -1,4 +1,5 @@
-"""Each address may ask for PUBLIC_RATE_LIMIT public pages a minute; others are not affected."""
+"""Each address may ask for PUBLIC_RATE_LIMIT public pages (bot.ratelimit, as every public
+route); other addresses are not affected."""
 
 from __future__ import annotations
 
