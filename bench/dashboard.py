@@ -4,15 +4,20 @@ exports through the Flask test client (the whole request: routing, queries, temp
     python bench/dashboard.py                       # SQLite in /tmp/ruamkid-bench/, 200,000 rows
     python bench/dashboard.py --rows 50000 --runs 10
     python bench/dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    python bench/dashboard.py --rows 1000000 --database-url postgresql+psycopg://…/ruamkid_big
+
+PostgreSQL is filled with COPY (1,000,000 rows in minutes), SQLite with executemany.
 
 Seeding is skipped when the database already holds the rows (``--reseed`` forces it). Prints
-p50/p95 per page and writes JSON to bench/out/. Target: p95 under 300 ms for pages.
+p50/p95 per page (median of ``--repeats`` runs, with the spread of p95 and the load average)
+and writes JSON to bench/out/. Target: p95 under 300 ms for pages in every repeat.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -24,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import JSON, func, insert, select, text
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
@@ -60,6 +65,22 @@ STATUS_WEIGHTS = {
 }  # fmt: skip
 
 
+def write_rows(conn, model, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``model``'s table: COPY on PostgreSQL, executemany on SQLite."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(model), rows)
+        return
+    from psycopg.types.json import Json
+
+    columns = list(rows[0])
+    json_columns = {c.name for c in model.__table__.columns if isinstance(c.type, JSON)}
+    names = ", ".join(columns)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([Json(row[c]) if c in json_columns else row[c] for c in columns])
+
+
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -69,7 +90,7 @@ def seed(app, rows: int, rng: random.Random) -> None:
     from bot.db import session_factory
     from bot.needs.classification import taxonomy
     from storage import plan as plan_store
-    from storage import staff
+    from storage import search, staff
     from storage.models import Community, Media, Resident, Submission
 
     tax = taxonomy(app)
@@ -106,7 +127,10 @@ def seed(app, rows: int, rng: random.Random) -> None:
         media: list[dict[str, Any]] = []
         inserted = 0
         next_id = (session.scalar(select(func.max(Submission.id))) or 0) + 1
+        session.commit()  # no lock held while the load drops and rebuilds the search index
         with engine.begin() as conn:
+            # One GIN build after the load is far faster than growing the index row by row.
+            search.drop_index(conn)
             for n in range(rows):
                 strategy = _pick(rng, STRATEGY_WEIGHTS)
                 created = now - timedelta(seconds=span * (1 - (n / rows)) + rng.random() * 600)
@@ -153,18 +177,18 @@ def seed(app, rows: int, rng: random.Random) -> None:
                             "created_at": created,
                         }
                     )
-                if len(batch) >= 5000:
-                    conn.execute(insert(Submission), batch)
+                if len(batch) >= 20000:
+                    write_rows(conn, Submission, batch)
                     inserted += len(batch)
                     batch = []
                     if media:
-                        conn.execute(insert(Media), media)
+                        write_rows(conn, Media, media)
                         media = []
                     print(f"\r  seeded {inserted:,}/{rows:,}", end="", file=sys.stderr)
             if batch:
-                conn.execute(insert(Submission), batch)
+                write_rows(conn, Submission, batch)
             if media:
-                conn.execute(insert(Media), media)
+                write_rows(conn, Media, media)
             # 3% are duplicates merged into an earlier submission of the same strategy
             conn.execute(
                 text(
@@ -173,6 +197,14 @@ def seed(app, rows: int, rng: random.Random) -> None:
                 ),
                 {"first": next_id + 10},
             )
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+                # Rows came with their ids: the sequence continues after them.
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence('submissions', 'id'), max(id)) "
+                         "FROM submissions")
+                )  # fmt: skip
+            search.create_index(conn)
         print(f"\r  seeded {rows:,} submissions in {time.perf_counter() - start:.1f} s",
               file=sys.stderr)  # fmt: skip
 
@@ -258,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--export-runs", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3, help="measure every page this often")
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--seed", type=int, default=69)
     args = parser.parse_args(argv)
@@ -283,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             "SECRET_KEY": "bench-secret-" + "x" * 40,
             "DATABASE_URL": url,
             "INSTANCE_PATH": instance,
-            "MODEL_DIR": str(Path(instance) / "models"),
+            # Kept between runs: a fresh install trains its model first (minutes).
+            "MODEL_DIR": str(DB_DIR / "models"),
             "INLINE_WORKER": False,
             "WTF_CSRF_ENABLED": False,
             "TILE_URL": "",
@@ -316,7 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         "queue strategy+status+community": (
             f"/dashboard/submissions?strategy=LPN-S7&status=reviewing&community={community}"
         ),
-        "queue search text": "/dashboard/submissions?q=ท่อระบายน้ำ",
+        "queue search common words": "/dashboard/submissions?q=ท่อระบายน้ำ",
+        "queue search rare words": "/dashboard/submissions?q=บ้านเลขที่ 399 ซอย 29",
+        "queue search + strategy+status": (
+            "/dashboard/submissions?q=หลุมลึก&strategy=LPN-S7&status=reviewing"
+        ),
+        "queue search tracking number": f"/dashboard/submissions?q={deep.tracking_no}",
         "queue date range": "/dashboard/submissions?date_from=01/01/2569&date_to=31/03/2569",
         "queue deep page (keyset)": f"/dashboard/submissions?after={deep_cursor}",
         "detail (newest)": f"/dashboard/submissions/{detail_ids[0]}",
@@ -339,26 +378,47 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     results: dict[str, Any] = {}
-    print(f"\n{total:,} submissions · {url.split('://')[0]} · {args.runs} runs per page\n")
-    print(f"{'what':42} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'KiB':>8}  target")
+    load_before = os.getloadavg()
+    print(
+        f"\n{total:,} submissions · {url.split('://')[0]} · {args.runs} runs per page × "
+        f"{args.repeats} repeats · load average {load_before[0]:.1f} (1 min)\n"
+    )
+    print(f"{'what':42} {'p50 ms':>9} {'p95 ms':>9} {'p95 spread':>13} {'KiB':>8}  target")
     for name, path in list(pages.items()) + list(exports.items()):
         is_page = name in pages
         app.config["OVERVIEW_CACHE_SECONDS"] = 0 if "cache off" in name else 60
-        timing = measure(client, path, args.runs if is_page else args.export_runs)
-        timing["url"] = path
-        timing["page"] = is_page
-        timing["meets_target"] = timing["p95_ms"] < PAGE_TARGET_MS if is_page else None
+        runs = args.runs if is_page else args.export_runs
+        repeats = [measure(client, path, runs) for _ in range(args.repeats)]
+        p95s = [r["p95_ms"] for r in repeats]
+        timing = {
+            "p50_ms": statistics.median(r["p50_ms"] for r in repeats),
+            "p95_ms": statistics.median(p95s),
+            "p95_min_ms": min(p95s),
+            "p95_max_ms": max(p95s),
+            "repeats": repeats,
+            "bytes": repeats[-1]["bytes"],
+            "url": path,
+            "page": is_page,
+        }
+        # The target holds when the worst repeat's p95 is under it.
+        timing["meets_target"] = max(p95s) < PAGE_TARGET_MS if is_page else None
         results[name] = timing
         flag = ("ok" if timing["meets_target"] else "SLOW") if is_page else ""
+        spread = f"{min(p95s):.0f}–{max(p95s):.0f}"
         print(
-            f"{name:42} {timing['p50_ms']:9.1f} {timing['p95_ms']:9.1f} {timing['max_ms']:9.1f} "
+            f"{name:42} {timing['p50_ms']:9.1f} {timing['p95_ms']:9.1f} {spread:>13} "
             f"{timing['bytes'] / 1024:8.1f}  {flag}"
         )
+    load_after = os.getloadavg()
+    print(f"\nload average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after "
+          f"on {os.cpu_count()} cores")  # fmt: skip
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": url.split("://")[0],
         "submissions": total,
         "runs": args.runs,
+        "repeats": args.repeats,
+        "load_average": {"before": load_before, "after": load_after, "cores": os.cpu_count()},
         "python": platform.python_version(),
         "machine": platform.machine(),
         "target_p95_ms": PAGE_TARGET_MS,

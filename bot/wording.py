@@ -152,6 +152,25 @@ DEFAULTS: dict[str, str] = {
     "status_done": "ขอบคุณที่ร่วมแจ้งเรื่องเพื่อพัฒนาชุมชนของเราค่ะ",
     "status_public_note": "หมายเหตุจากเจ้าหน้าที่: {note}",
     "status_footer": 'พิมพ์ "ติดตามเรื่อง" เพื่อดูเรื่องทั้งหมดของท่าน',
+    # Closing the loop: the done message asks for a rating or "not fixed yet".
+    "done_rate_prompt": (
+        'ท่านพอใจกับการดำเนินการครั้งนี้แค่ไหนคะ กดให้คะแนน 1–5 ได้เลยค่ะ หากยังไม่เรียบร้อย กด "ยังไม่เรียบร้อย" ได้ค่ะ'
+    ),
+    "rate_5": "5 พอใจมาก",
+    "rate_4": "4 พอใจ",
+    "rate_3": "3 พอใช้",
+    "rate_2": "2 ไม่ค่อยพอใจ",
+    "rate_1": "1 ไม่พอใจ",
+    "not_fixed_button": "ยังไม่เรียบร้อย",
+    "rating_thanks": "ขอบคุณสำหรับคะแนน {rating} จาก 5 ของเรื่องเลขที่ {tracking_no} ค่ะ",
+    "reopened": (
+        "รับทราบค่ะ เปิดเรื่องเลขที่ {tracking_no} ให้เจ้าหน้าที่ดำเนินการอีกครั้งแล้ว จะแจ้งความคืบหน้าให้ทราบนะคะ"
+    ),
+    "reopened_as_new": (
+        "รับทราบค่ะ เรื่องเลขที่ {old} ปิดไปนานเกิน {days} วันแล้ว จึงเปิดเป็นเรื่องใหม่ "
+        "เลขที่ {tracking_no} ต่อจากเรื่องเดิมให้ค่ะ"
+    ),
+    "reopened_text": "ผู้แจ้งแจ้งว่าเรื่องเลขที่ {old} ยังไม่เรียบร้อย",
     # --- surveys ------------------------------------------------------------------------
     "survey_invitation": "แบบสำรวจความคิดเห็น",
     "survey_title": "แบบสำรวจ: {title}",
@@ -183,6 +202,22 @@ DEFAULTS: dict[str, str] = {
     "survey_closed": ('ขออภัยค่ะ แบบสำรวจ "{title}" ปิดรับคำตอบแล้ว ขอบคุณที่สนใจร่วมแสดงความคิดเห็นค่ะ'),
     "survey_refused": ('ขออภัยค่ะ ปุ่มนี้ใช้ไม่ได้แล้ว หากต้องการทำแบบสำรวจต่อ พิมพ์ "แบบสำรวจ" ได้เลยค่ะ'),
     "survey_choose": "ขณะนี้มีแบบสำรวจที่รอคำตอบจากท่าน {count} ชุด เลือกชุดที่ต้องการได้เลยค่ะ",
+    # --- plan projects: news to the residents behind them, and the opt-out -----------------
+    "project_news_ordinance": (
+        "ข่าวดีค่ะ โครงการ “{project}” ที่มาจากเรื่องที่ท่านแจ้ง ได้รับการบรรจุในข้อบัญญัติงบประมาณแล้วค่ะ\n{link}"
+    ),
+    "project_news_in_progress": ("โครงการ “{project}” ที่มาจากเรื่องที่ท่านแจ้ง เริ่มดำเนินการแล้วค่ะ\n{link}"),
+    "project_news_done": (
+        "โครงการ “{project}” ที่มาจากเรื่องที่ท่านแจ้ง ดำเนินการแล้วเสร็จค่ะ "
+        "ขอบคุณที่ร่วมเสนอความต้องการของชุมชนค่ะ\n{link}"
+    ),
+    "project_news_link": "ติดตามความคืบหน้าได้ที่ {url}",
+    "project_news_off_button": "ไม่รับข่าวโครงการ",
+    "project_news_off": (
+        "รับทราบค่ะ จะไม่ส่งข่าวความคืบหน้าของโครงการให้ท่านอีก\n"
+        "หากต้องการรับข่าวอีกครั้ง พิมพ์ “รับข่าวโครงการ” ได้เลยค่ะ"
+    ),
+    "project_news_on": ("รับทราบค่ะ เมื่อโครงการที่มาจากเรื่องที่ท่านแจ้งมีความคืบหน้า จะแจ้งให้ท่านทราบทาง LINE ค่ะ"),
 }
 
 
@@ -215,6 +250,20 @@ class Wording:
             "name": "",
         }
         return fill(self.template(key), {**base, **values})
+
+
+def polite_name(name: str | None) -> str:
+    """Return how to address someone: ``polite_name("สมชาย")`` → "คุณสมชาย".
+
+    A LINE name that already starts with คุณ keeps it ("คุณสมชาย", not "คุณคุณสมชาย").
+
+    >>> polite_name("คุณสมชาย"), polite_name(" สมศรี "), polite_name(None)
+    ('คุณสมชาย', 'คุณสมศรี', '')
+    """
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name if name.startswith("คุณ") else f"คุณ{name}"
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:

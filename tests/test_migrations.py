@@ -18,6 +18,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from storage import search
 from storage.db import make_engine, make_session_factory
 from storage.migrate import LINE, MigrationError, alembic_config, downgrade, upgrade
 from storage.models import Community, Submission, SubmissionEvent
@@ -49,15 +50,22 @@ def empty_url(tmp_path):
 def _tables(url: str) -> set[str]:
     engine = make_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        return set(inspect(engine).get_table_names()) - {"alembic_version"} - search.FTS_TABLES
     finally:
         engine.dispose()
+
+
+def _not_search_index(name: str | None, kind: str, _parents: dict) -> bool:
+    """The search index (FTS5 tables, the pg_trgm index) is made by SQL, not by the models."""
+    return name not in search.FTS_TABLES and name != search.TRIGRAM_INDEX
 
 
 def _differences(url: str) -> list:
     engine = make_engine(url, poolclass=NullPool)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": _not_search_index}
+        )
         differences = compare_metadata(context, metadata)
     engine.dispose()
     return differences

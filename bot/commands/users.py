@@ -23,7 +23,14 @@ def users_group() -> None:
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("รหัสผ่าน (password)", hide_input=True, confirmation_prompt=True)
+    # Asked twice, the second time only to confirm, both in the CLI's Thai (click's own
+    # confirmation prompt and its mismatch error are English).
+    while True:
+        password = click.prompt("รหัสผ่าน (password)", hide_input=True)
+        again = click.prompt("พิมพ์รหัสผ่านเดิมอีกครั้งเพื่อยืนยัน (confirm)", hide_input=True)
+        if password == again:
+            return password
+        click.echo("รหัสผ่านสองครั้งไม่ตรงกัน กรุณาพิมพ์ใหม่", err=True)
 
 
 @users_group.command("create")

@@ -6,6 +6,7 @@ from bot.residents import community, my_data, postbacks
 from bot.residents import replies as r
 from bot.residents.replies import Message
 from bot.residents.turn import Turn
+from bot.wording import polite_name
 from storage import residents
 
 
@@ -24,12 +25,10 @@ def privacy_notice(turn: Turn) -> Message:
 
 def on_follow(turn: Turn) -> list[Message]:
     """Greet a new (or returning) follower; ask for consent unless it was given before."""
-    residents.set_active(turn.session, turn.resident, True)
     if turn.resident.consent == "given":
         return [r.text(turn.say("greeting_back", name=turn.name()), community.start_items(turn))]
     # The name is shown, not kept: it is stored only once the resident consents.
-    shown = turn.context.display_name(turn.event.user_id or "") or ""
-    name = f"คุณ{shown.strip()}" if shown.strip() else ""
+    name = polite_name(turn.context.display_name(turn.event.user_id or ""))
     return [r.text(turn.say("greeting", name=name)), privacy_notice(turn)]
 
 

@@ -14,7 +14,7 @@ from bot.line.events import IncomingEvent
 from bot.municipality import Municipality
 from bot.residents.context import Context
 from bot.residents.reading import Reading
-from bot.wording import Wording, wording
+from bot.wording import Wording, polite_name, wording
 from storage.models import Resident
 
 
@@ -56,8 +56,7 @@ class Turn:
 
     def name(self) -> str:
         """Return how to address the resident, e.g. ``คุณสมศรี`` (empty when unknown)."""
-        name = (self.resident.display_name or "").strip()
-        return f"คุณ{name}" if name else ""
+        return polite_name(self.resident.display_name)
 
 
 # Takes a consenting resident's turn before the conversation (a running survey does): returns

@@ -5,12 +5,8 @@ Reused by the exports so a CSV holds exactly what the queue shows::
     filters = QueueFilters.from_args(request.args)
     statement = filtered(visible_submissions(select(Submission), user), filters)
 
-Search is a ``LIKE '%…%'`` on the stored text (and an exact tracking number): Thai has no
-spaces between words, so a substring match is what staff expect, and it needs no database
-extension. Thai has no letter case; Latin letters match case-insensitively on SQLite and
-case-sensitively on PostgreSQL. On 200,000 rows a search reads the whole text column (about
-0.4 s per scan on SQLite); PostgreSQL's pg_trgm GIN index or SQLite's FTS5 trigram tokenizer
-would index it, but we do not depend on either being available.
+Search is a substring match on the stored text (Thai has no spaces between words), indexed by
+trigrams on both databases (``storage.search``), or an exact tracking number.
 """
 
 from __future__ import annotations
@@ -26,10 +22,19 @@ from sqlalchemy.orm import Session
 
 from bot.needs.statuses import STATUS_LABELS
 from bot.thai import BANGKOK, parse_thai_date
+from storage import search
 from storage.models import Community, Media, Submission
 
 SORTS = {"new": "ใหม่ล่าสุดก่อน", "old": "เก่าสุดก่อน", "confidence": "ความมั่นใจต่ำสุดก่อน"}
-SOURCES = {"line": "LINE", "survey": "แบบสำรวจ", "staff": "เจ้าหน้าที่บันทึก"}
+SOURCES = {
+    "line": "LINE",
+    "survey": "แบบสำรวจ",
+    "staff": "เจ้าหน้าที่บันทึก",
+    "phone": "โทรศัพท์",
+    "paper": "หนังสือ/กระดาษ",
+    "counter": "ติดต่อที่สำนักงาน",
+    "forum": "ประชาคม",
+}
 MAX_SEARCH = 100
 
 
@@ -172,15 +177,8 @@ def filtered(
     if filters.location:
         conditions.append(s.latitude.is_not(None))
     if filters.q:
-        pattern = "%" + _escape_like(filters.q) + "%"
-        conditions.append(
-            or_(s.text.like(pattern, escape="\\"), s.tracking_no == filters.q.upper())
-        )
+        conditions.append(or_(search.contains(filters.q), s.tracking_no == filters.q.upper()))
     return statement.where(*conditions) if conditions else statement
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- keyset pagination -------------------------------------------------------------------------

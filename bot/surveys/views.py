@@ -400,11 +400,30 @@ def schedule(survey_id: int) -> WerkzeugResponse:
     return redirect(url_for("surveys.show", survey_id=survey.id))
 
 
+@bp.get("/<int:survey_id>/send")
+@role_required()
+def confirm_send(survey_id: int) -> str | WerkzeugResponse:
+    """Ask before sending: how many people, how much quota, and that it cannot be undone."""
+    survey = _survey_or_404(survey_id)
+    if survey.status not in {"draft", "scheduled"}:
+        return redirect(url_for("surveys.show", survey_id=survey.id))
+    recipients = len(sending.recipient_rows(get_session(), survey))
+    return render_template(
+        "surveys/confirm_send.html",
+        survey=survey,
+        recipients=recipients,
+        target_names=_target_names(survey),
+    )
+
+
 @bp.post("/<int:survey_id>/send")
 @role_required()
 def send(survey_id: int) -> WerkzeugResponse:
-    """Send now, after checking the month's message quota with LINE."""
+    """Send now, once confirmed, after checking the month's message quota with LINE."""
     survey = _survey_or_404(survey_id)
+    if request.form.get("confirm") != "1":
+        # Sending spends quota and cannot be undone: only the confirmation page's button sends.
+        return redirect(url_for("surveys.confirm_send", survey_id=survey.id))
     session = get_session()
     api = line_api()
     try:

@@ -185,6 +185,7 @@ def test_staff_triage_to_plan_export(served: Seeded, browser, line_api: LineStan
 
     # Filter the queue by strategy: the health need disappears, the three LPN-S7 ones stay.
     page.goto("/dashboard/submissions")
+    page.get_by_test_id("filters-button").click()
     page.get_by_test_id("filter-strategy").select_option("LPN-S7")
     page.get_by_test_id("filter-submit").click()
     rows = page.get_by_test_id("queue-row")

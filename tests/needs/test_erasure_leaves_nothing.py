@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select, update
+from sqlalchemy import MetaData, select, text, update
 from sqlalchemy.types import DateTime
 
 from bot import residents as conversation
@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.db import session_factory
 from bot.line.api import Quota
 from bot.surveys import sending
+from storage import search
 from storage.base import utcnow
 from storage.models import Community, InboxEvent, Resident, Submission
 from storage.schema import metadata
@@ -45,6 +46,7 @@ class Markers:
     note: str  # what staff wrote about the need (notes, reason)
     search: str  # what staff searched for
     chat: str  # the simulator's chat
+    contact: str  # the contact of a need the resident gave by phone
 
     @classmethod
     def new(cls) -> Markers:
@@ -84,6 +86,8 @@ def where_found(app, markers: dict[str, str], logs: str) -> dict[str, list[str]]
                     for name, marker in markers.items():
                         if marker in text:
                             found.setdefault(name, []).append(f"{table.name}.{column}")
+        for name in _in_search_index(connection, markers):
+            found.setdefault(name, []).append("search index")
     media = Path(app.config["MEDIA_DIR"])
     for path in media.rglob("*") if media.exists() else []:
         if path.is_file():
@@ -95,6 +99,25 @@ def where_found(app, markers: dict[str, str], logs: str) -> dict[str, list[str]]
         if marker in logs:
             found.setdefault(name, []).append("logs")
     return found
+
+
+def _in_search_index(connection, markers: dict[str, str]) -> list[str]:
+    """Markers whose every trigram is a term of SQLite's FTS5 index (it keeps no text itself).
+
+    PostgreSQL's pg_trgm index keeps trigrams in the index pages only, like any index.
+    """
+    if connection.dialect.name != "sqlite":
+        return []
+    connection.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms "
+        f"USING fts5vocab(main, {search.FTS_TABLE}, row)"
+    )
+    terms = set(connection.scalars(text("SELECT term FROM temp.search_terms")))
+    return [
+        name
+        for name, marker in markers.items()
+        if all(marker[i : i + 3].lower() in terms for i in range(len(marker) - 2))
+    ]
 
 
 def _logs(caplog) -> str:
@@ -174,6 +197,18 @@ def plant(app, line, line_api, session, make_user, login, monkeypatch, m: Marker
         },
     )
     line.worker.drain()  # the status push
+    # The same resident also called the office: staff took a need with their contact.
+    staff_client.post(
+        "/dashboard/intake/new",
+        data={
+            "source": "phone",
+            "community": str(resident.community_id),
+            "text": f"โทรมาแจ้งว่าไฟดับ {m.text}",
+            "contact_name": f"คุณ {m.contact}",
+            "contact_phone": "0812345678",
+            "contact_consent": "1",
+        },
+    )
 
     # The simulator keeps a pretend LINE chat in the same database.
     session.add(SimulatorResident(user_id=m.user, display_name=m.name, following=True))
@@ -194,7 +229,7 @@ def plant(app, line, line_api, session, make_user, login, monkeypatch, m: Marker
 PLANTED = {
     "user": "residents.line_user_id",
     "name": "residents.display_name",
-    "text": "submissions.text",
+    "text": "submissions.text",  # and, on SQLite, the "search index"
     "title": "submissions.address",
     "photo": "media:",
     "survey": "survey_answers.text",
@@ -202,6 +237,7 @@ PLANTED = {
     "failing": "inbox_events.payload",
     "note": "submission_events.public_note",
     "chat": "simulator_messages.message",
+    "contact": "submissions.contact_name",
 }
 
 
@@ -226,11 +262,23 @@ def planted(app, line, line_api, session, make_user, login, monkeypatch, caplog)
     return mine, others
 
 
-def test_erasure_on_request_leaves_no_marker_anywhere(app, line, line_api, planted, caplog):
+def test_erasure_on_request_leaves_no_marker_anywhere(
+    app, line, line_api, planted, caplog, make_user, login
+):
     mine, others = planted
+    if session_factory(app).kw["bind"].dialect.name == "sqlite":  # the index saw the words
+        assert "search index" in where_found(app, mine.all(), "")["text"]
     line.send(line_events.text("ลบข้อมูลของฉัน", mine.user))
     press(line, button(last(line_api), "ยืนยันลบข้อมูล"), mine.user)
     line.worker.drain()
+    # What they gave by phone has no LINE account behind it: an admin erases it on request.
+    admin = app.test_client()
+    login(admin, make_user("admin"))
+    with session_factory(app)() as session:
+        called = session.scalar(
+            select(Submission.id).where(Submission.contact_name.contains(mine.contact))
+        )
+    admin.post(f"/dashboard/intake/erase/{called}", data={"confirm": "1"})
     confirmation = line_api.sent("reply")[-1]["messages"][0]["text"]
     assert "ลบข้อมูลของท่านเรียบร้อยแล้ว" in confirmation  # sent, then forgotten
 

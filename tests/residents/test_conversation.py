@@ -51,6 +51,15 @@ def test_follow_greets_by_name_and_asks_consent_with_a_privacy_notice(line, line
     assert stored.display_name is None  # shown, not kept before consent
 
 
+@pytest.mark.parametrize("shown", ["คุณสมศรี", "สมศรี"])
+def test_a_name_that_starts_with_khun_gets_no_second_one(line, line_api, session, shown):
+    line_api.display_names[USER] = shown
+    line.send(line_events.event("follow", USER))
+    text = "\n".join(m["text"] for m in last(line_api))
+    assert "คุณสมศรี" in text
+    assert "คุณคุณ" not in text
+
+
 def test_consent_then_community_pages_then_a_need(line, line_api, session):
     line_api.display_names[USER] = "สมศรี"
     line.send(line_events.event("follow", USER))

@@ -79,6 +79,13 @@ def test_correcting_changes_the_category_and_is_shown_in_history(
     assert event.detail["from"]["strategy"] == "LPN-S7"
     body = client.get(f"/dashboard/submissions/{sub.id}").get_data(as_text=True)
     assert "แก้ไขหมวดหมู่" in body
+    # The history names the categories (strategy · sub-area · kind), never bare codes.
+    assert "ด้านการสร้างและส่งเสริมหลักประกันสุขภาพ · " in body
+    assert "LPN-S1/LPN-S1.1" not in body
+    # The queue no longer shows the model's old confidence for a need staff corrected.
+    queue = client.get("/dashboard/submissions").get_data(as_text=True)
+    assert 'data-testid="row-confirmed"' in queue
+    assert 'data-testid="row-confidence"' not in queue
 
 
 @pytest.mark.parametrize(
@@ -346,5 +353,8 @@ def test_residents_own_history_entries_read_in_thai(client, session, staff_user,
     session.commit()
     body = client.get(f"/dashboard/submissions/{sub.id}").get_data(as_text=True)
     assert "ส่งเรื่องเข้ามา" in body
-    assert "ผู้แจ้งเลือกหมวดหมู่เอง" in body and "LPN-S4/LPN-S4.3" in body
+    assert "ผู้แจ้งเลือกหมวดหมู่เอง" in body
+    # Names, as people read them, not codes.
+    assert "ด้านการเสริมสร้างความเข้มแข็งและหลักประกันความปลอดภัยของชุมชน · " in body
+    assert "LPN-S4/LPN-S4.3" not in body
     assert ">\n            created\n" not in body

@@ -50,9 +50,14 @@ def test_prompt_asks_twice(runner, session):
     result = runner.invoke(
         main,
         args=["users", "create", "staff1", "--role", "staff"],
-        input="a-long-password\na-long-password\n",
+        input="a-long-password\na-long-passwrd\na-long-password\na-long-password\n",
     )
     assert result.exit_code == 0, result.output
+    # The second question only confirms, in Thai like the rest of the CLI; a mismatch asks again.
+    assert result.output.count("รหัสผ่าน (password)") == 2
+    assert result.output.count("พิมพ์รหัสผ่านเดิมอีกครั้งเพื่อยืนยัน") == 2
+    assert "รหัสผ่านสองครั้งไม่ตรงกัน" in result.output
+    assert "Repeat" not in result.output
     assert session.scalar(select(User).where(User.username == "staff1")) is not None
 
 

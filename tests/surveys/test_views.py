@@ -210,10 +210,31 @@ def test_send_from_the_page_checks_the_quota(
         "/v2/bot/message/quota/consumption", method="GET"
     ).respond_with_json({"totalUsage": 199})
     line_api.install_defaults()
-    response = staff_client.post(f"/dashboard/surveys/{survey.id}/send")
+    response = staff_client.post(f"/dashboard/surveys/{survey.id}/send", data={"confirm": "1"})
     page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "โควตาข้อความเดือนนี้เหลือ 1 ข้อความ แต่แบบสำรวจนี้ต้องใช้ 3 ข้อความ" in page
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    session.expire_all()
+    assert survey.status == "draft"
+
+
+def test_send_now_asks_first_with_the_quota_it_costs(
+    staff_client, session, make_survey, make_resident, communities
+):
+    for _ in range(2):
+        make_resident(communities[0])
+    survey = make_survey([communities[0]])
+    session.commit()
+    show = staff_client.get(f"/dashboard/surveys/{survey.id}").get_data(as_text=True)
+    assert f'href="/dashboard/surveys/{survey.id}/send" data-testid="send-now"' in show
+    # A post without the confirmation (an old form, a double click) sends nothing.
+    response = staff_client.post(f"/dashboard/surveys/{survey.id}/send")
+    assert response.headers["Location"].endswith(f"/dashboard/surveys/{survey.id}/send")
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    page = staff_client.get(f"/dashboard/surveys/{survey.id}/send").get_data(as_text=True)
+    assert 'data-testid="confirm-recipients">2 คน<' in page
+    assert 'data-testid="confirm-cost">2 ข้อความ<' in page
+    assert "ยกเลิกไม่ได้" in page
     session.expire_all()
     assert survey.status == "draft"
 
@@ -225,7 +246,7 @@ def test_send_now_and_progress(
         make_resident(communities[0])
     survey = make_survey([communities[0]])
     session.commit()
-    response = staff_client.post(f"/dashboard/surveys/{survey.id}/send")
+    response = staff_client.post(f"/dashboard/surveys/{survey.id}/send", data={"confirm": "1"})
     page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "กำลังส่งแบบสำรวจถึงผู้รับ 3 คน" in page
     assert 'data-testid="progress-queued">3<' in page
