@@ -483,8 +483,9 @@ def run_rate(
 # --- the ruamkid database ---------------------------------------------------------------------
 
 
-def prepare_database(env: dict[str, str], consented: int) -> None:
-    """Migrate, add the communities, and add residents who consented (group 1) if asked."""
+def prepare_database(env: dict[str, str], consented: int, model: bool = True) -> None:
+    """Migrate, add the communities, and add residents who consented (group 1) if asked; train
+    the classifier unless ``model`` is False (the webhook alone never classifies)."""
     code = f"""
 import os
 from bot import create_app
@@ -502,8 +503,9 @@ with session_factory(app)() as session:
                              consented_at=utcnow(), community_id=community.id, active=True,
                              display_name="ผู้ทดสอบ", state={{}}))
     session.commit()
-from bot.needs.classification import classifier
-classifier(app).load()  # train the model once, outside the measurements
+if {model}:
+    from bot.needs.classification import classifier
+    classifier(app).load()  # train the model once, outside the measurements
 """  # noqa: S608 - a Python script that mentions select(), not SQL
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=REPO)
 
@@ -533,19 +535,73 @@ def wait_for_replies(
 # --- main -----------------------------------------------------------------------------------------
 
 
-def wait_for_empty_inbox(database: Path, timeout: float) -> int:
+def wait_for_empty_inbox(database_url: str, timeout: float) -> int:
     """Wait until the worker has processed every stored event; return how many are left."""
-    import sqlite3
+    from sqlalchemy import text
 
+    from storage.db import make_engine
+
+    engine = make_engine(database_url)
+    query = text("SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')")
     deadline = time.monotonic() + timeout
-    while True:
-        with sqlite3.connect(database, timeout=30) as connection:
-            (left,) = connection.execute(
-                "SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')"
-            ).fetchone()
-        if left == 0 or time.monotonic() > deadline:
-            return left
-        time.sleep(0.2)
+    try:
+        while True:
+            with engine.connect() as connection:
+                left = connection.scalar(query)
+            if left == 0 or time.monotonic() > deadline:
+                return left
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
+def throughput_rounds(
+    args: argparse.Namespace,
+    base_env: dict[str, str],
+    results: dict[str, Any],
+    throughput: Callable[[Server, int], dict[str, Any]],
+    database: Callable[[str], str],
+) -> int:
+    """Phase 1 only, ``--repeat`` rounds: the ceiling, then Ruamkid's web processes alone (no
+    worker, as the Procfile's ``web``), each with fresh distinct events; print the ratios."""
+    env = {
+        **base_env,
+        "INLINE_WORKER": "0",
+        "DATABASE_URL": database("web.db"),
+        "RUAMKID_INSTANCE": str(Path(base_env["BENCH_DIR"]) / "instance-web"),
+    }
+    prepare_database(env, 0, model=False)
+    rounds = []
+    for n in range(args.repeat):
+        figures = {}
+        for name, app, group in (
+            ("ceiling", "bench.webhook_ceiling:create_app()", 40 + 2 * n),
+            ("ruamkid", "bot:create_app()", 41 + 2 * n),
+        ):
+            server = Server(f"{name}-{n}", app, env, args.workers, args.threads)
+            try:
+                figures[name] = throughput(server, group)
+            finally:
+                server.stop()
+        figures["ratio"] = figures["ruamkid"]["events_per_s"] / figures["ceiling"]["events_per_s"]
+        figures["load"] = os.getloadavg()
+        rounds.append(figures)
+        print(
+            f"round {n + 1}: ceiling {figures['ceiling']['events_per_s']:.0f}/s, "
+            f"ruamkid {figures['ruamkid']['events_per_s']:.0f}/s "
+            f"(p99 {figures['ruamkid']['p99_ms']:.0f} ms, "
+            f"non-200 {figures['ruamkid']['non_200']}), "
+            f"ratio {figures['ratio']:.2f}, load {figures['load'][0]:.1f}",
+            flush=True,
+        )
+    results["database"] = "postgresql" if env["DATABASE_URL"].startswith("postgresql") else "sqlite"
+    results["rounds"] = rounds
+    results["machine"]["load_after"] = os.getloadavg()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"webhook-throughput-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"written to {path.relative_to(REPO)}")
+    return 0
 
 
 def main() -> int:
@@ -564,6 +620,17 @@ def main() -> int:
         default=os.environ.get("MODEL_DIR") or str(REPO / ".bench-cache" / "webhook-models"),
         help="classifier model folder, kept between runs (trained on first use)",
     )
+    parser.add_argument(
+        "--database-url",
+        help="the database Ruamkid uses (e.g. postgresql+psycopg://…/bench; emptied of nothing, "
+        "migrated first); default: SQLite files in a temporary folder",
+    )
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="only phase 1: the ceiling and Ruamkid's web alone (no worker), --repeat times",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of --throughput-only")
     args = parser.parse_args()
     use_wrk = (
         not args.no_wrk and subprocess.run(["which", "wrk"], capture_output=True).returncode == 0
@@ -614,6 +681,15 @@ def main() -> int:
         )
         return figures
 
+    def database(name: str) -> str:
+        return args.database_url or f"sqlite:///{workdir / name}"
+
+    if args.throughput_only:
+        try:
+            return throughput_rounds(args, base_env, results, throughput, database)
+        finally:
+            stand_in.stop()
+
     try:
         # The ceiling.
         env = {**base_env, "DATABASE_URL": f"sqlite:///{workdir / 'unused.db'}"}
@@ -631,7 +707,7 @@ def main() -> int:
         # Ruamkid, phases 1–2: residents who have not consented (a cheap backlog).
         env = {
             **base_env,
-            "DATABASE_URL": f"sqlite:///{workdir / 'load.db'}",
+            "DATABASE_URL": database("load.db"),
             "RUAMKID_INSTANCE": str(workdir / "instance-load"),
         }
         print("ruamkid: preparing the database and the classifier …", flush=True)
@@ -653,7 +729,7 @@ def main() -> int:
         env = {
             **base_env,
             "INLINE_WORKER": "0",
-            "DATABASE_URL": f"sqlite:///{workdir / 'procfile.db'}",
+            "DATABASE_URL": database("procfile.db"),
             "RUAMKID_INSTANCE": str(workdir / "instance-procfile"),
         }
         prepare_database(env, 0)
@@ -671,7 +747,7 @@ def main() -> int:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            left = wait_for_empty_inbox(workdir / "procfile.db", 300)
+            left = wait_for_empty_inbox(env["DATABASE_URL"], 300)
             results["procfile_backlog"] = {
                 "events": results["procfile_throughput"]["events"] + 100,
                 "drain_s": time.monotonic() - started,
@@ -689,7 +765,7 @@ def main() -> int:
         # Ruamkid, phase 3: consented residents sending needs; time to the reply.
         env = {
             **base_env,
-            "DATABASE_URL": f"sqlite:///{workdir / 'reply.db'}",
+            "DATABASE_URL": database("reply.db"),
             "RUAMKID_INSTANCE": str(workdir / "instance-reply"),
         }
         count = int(args.reply_rate * args.reply_seconds)

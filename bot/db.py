@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, make_session_factory
@@ -22,9 +23,14 @@ def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
     return (app or current_app).extensions[EXTENSION]
 
 
+def engine(app: Flask | None = None) -> Engine:
+    """Return the app's engine (for a hot path that needs a connection, not a session)."""
+    return session_factory(app).kw["bind"]
+
+
 def dispose(app: Flask) -> None:
     """Close the app's pooled connections (tests and short-lived CLI apps)."""
-    session_factory(app).kw["bind"].dispose()
+    engine(app).dispose()
 
 
 def get_session() -> Session:

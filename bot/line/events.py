@@ -160,7 +160,9 @@ def from_raw(raw: Any, now_ms: int) -> IncomingEvent:
         event = Event.from_dict(raw) if known else None
     except RecursionError:
         raise BadEvent("event is nested too deep") from None
-    except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+    # The SDK fails with whichever error its generated code meets (a source without a type
+    # raises KeyError); pydantic's ValidationError is a ValueError.
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         if not _has_envelope(raw):
             raise BadEvent(f"{kind} event does not match LINE's schema ({_fields(exc)})") from None
         event = None  # e.g. a message type newer than the SDK: kept like an unknown event

@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import nullcontext
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
 from linebot.v3.webhook import SignatureValidator
 
-from bot.db import get_session
+from bot import db
 from bot.line import worker
 from bot.line.events import BadBody, BadEvent, from_raw, load_events
-from storage.db import is_sqlite
 from storage.mailbox import store_inbox_events
 
 logger = logging.getLogger(__name__)
@@ -68,13 +67,24 @@ def callback() -> Response:
                 "is_redelivery": event.is_redelivery,
             }
         )
-    session = get_session()
-    # SQLite takes one writer at a time and makes the others sleep and retry (1, 2, 5 … 100 ms);
-    # queueing this process's request threads on a lock wakes each one as soon as it may write.
-    with _SQLITE_WRITE_LOCK if is_sqlite(session) else nullcontext():
-        stored = store_inbox_events(session, rows)
-        session.commit()
-    if stored:
-        worker.wake(current_app)
-    logger.info("webhook: %d events, %d new", len(rows), stored)
+    if rows:
+        stored = _store(rows)
+        if stored:
+            worker.wake(current_app)
+        logger.debug("webhook: %d events, %d new", len(rows), stored)
     return Response("OK", status=200, mimetype="text/plain")
+
+
+def _store(rows: list[dict[str, Any]]) -> int:
+    """Store the events durably (committed) and return how many were new."""
+    engine = db.engine()
+    if engine.dialect.name == "sqlite":
+        # SQLite takes one writer at a time and makes the others sleep and retry (1, 2, 5 …
+        # 100 ms); queueing this process's request threads on a lock wakes each as soon as it
+        # may write.
+        with _SQLITE_WRITE_LOCK, engine.begin() as connection:
+            return store_inbox_events(connection, rows)
+    # On PostgreSQL one autocommitted INSERT is one round trip, durable when it returns:
+    # no BEGIN and COMMIT of their own, and no ORM session, on the hottest path.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return store_inbox_events(connection, rows)

@@ -140,6 +140,14 @@ def test_odd_event_is_skipped_and_the_good_ones_kept(client, session, worker, ca
     nothing_left_behind(session)
 
 
+def test_known_event_the_sdk_cannot_read_is_kept_like_an_unknown_one(client, session):
+    event = line_events.text("ก")
+    del event["source"]["type"]  # the SDK's generated code raises KeyError on this
+    body, good = with_good(event)
+    assert post_raw(client, body).status_code == 200
+    assert stored_ids(session) == [good[0], event["webhookEventId"], good[1]]
+
+
 def test_number_too_long_for_python_is_an_odd_field_not_a_bad_body(client, session):
     event = re.sub(
         r'"timestamp": \d+', '"timestamp": ' + "9" * 5000, json.dumps(line_events.text("ก"))
