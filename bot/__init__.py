@@ -33,13 +33,28 @@ class Ruamkid(Flask):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment, then ``config`` (tests pass a mapping)."""
     from bot import config as app_config
-    from bot import db, retention, simulator, staff, surveys, thai, training
+    from bot import (
+        db,
+        public,
+        ratelimit,
+        retention,
+        simulator,
+        staff,
+        surveys,
+        thai,
+        training,
+    )
     from bot.line import api as line_api
     from bot.line import webhook, worker
     from bot.municipality import load_municipality
     from bot.needs import classification
+    from bot.open311 import keys as open311_keys
+    from bot.open311 import views as open311
+    from bot.opendata import dump as opendata
+    from bot.opendata import views as opendata_files
+    from bot.public import views as public_pages
     from bot.simulator import standin
-    from bot.staff import admin, auth, overview, plan, queue
+    from bot.staff import admin, auth, closing, intake, overview, plan, queue
     from bot.staff.exports import views as exports
     from bot.surveys import views as survey_pages
     from bot.training import views as training_pages
@@ -63,6 +78,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     surveys.init_app(app)  # the survey hook in the conversation, its job in the worker
     training.init_app(app)  # training runs and upload clean-up in the worker
     retention.init_app(app)  # the daily privacy purge, run by the worker
+    opendata.init_app(app)  # the daily open-data dump, run by the worker
+    ratelimit.init_app(app)
+    public.init_app(app)  # the public pages' cache and per-address limit
 
     # Every blueprint, in one place.
     app.register_blueprint(webhook.bp)
@@ -82,8 +100,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         overview.bp,
         survey_pages.bp,
         training_pages.bp,
+        closing.bp,
+        intake.bp,
+        open311_keys.bp,
+        public_pages.bp,
     ):
         app.register_blueprint(blueprint)
+    # Public: no sign-in, limited per address; partner apps file with a key, not a CSRF token.
+    app.register_blueprint(open311.bp)
+    staff.csrf.exempt(open311.bp)
+    ratelimit.limit_public(app, open311.bp)
+    ratelimit.limit_partner_posts(app, open311.bp)
+    app.register_blueprint(opendata_files.bp)
+    ratelimit.limit_public(app, opendata_files.bp)
     app.add_url_rule("/", "root", staff.home)
     if app.config["TRUSTED_PROXIES"]:
         # The client's address and scheme from X-Forwarded-For/-Proto, as many hops as trusted.

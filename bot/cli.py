@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 
@@ -51,20 +52,26 @@ def db_downgrade(revision: str) -> None:
 
 @main.command("worker")
 @click.option("--once", is_flag=True, help="Drain what is due now, then exit.")
+@click.option(
+    "--concurrency",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker threads in this process (run more processes for more cores).",
+)
 @with_appcontext
-def worker_command(once: bool) -> None:
+def worker_command(once: bool, concurrency: int) -> None:
     """Process stored webhook events, download photos and send the outbox."""
-    from bot.line.worker import Worker
+    from bot.line.worker import Worker, run_threads
 
-    worker = Worker(current_app._get_current_object())
+    app = current_app._get_current_object()
     if once:
-        worker.drain()
+        Worker(app).drain()
         return
     stop = threading.Event()
-    try:
-        worker.run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    run_threads(app, concurrency, stop)
 
 
 @main.command("serve")
@@ -110,6 +117,8 @@ def _register_subcommands() -> None:
     """Commands that live beside the parts they serve."""
     from bot.commands import line as line_commands
     from bot.commands import nlp as nlp_commands
+    from bot.commands import open311 as open311_commands
+    from bot.commands import opendata as opendata_commands
     from bot.commands import privacy as privacy_commands
     from bot.commands import surveys as surveys_commands
     from bot.commands import users as users_commands
@@ -120,6 +129,8 @@ def _register_subcommands() -> None:
     main.add_command(privacy_commands.privacy_group)
     main.add_command(users_commands.users_group)
     main.add_command(surveys_commands.surveys_group)
+    main.add_command(open311_commands.open311_group)
+    main.add_command(opendata_commands.opendata_group)
 
 
 _register_subcommands()

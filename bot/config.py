@@ -28,6 +28,16 @@ ENV_KEYS = (
     "PORT",
     "TRUSTED_PROXIES",
     "MAILBOX_KEEP_HOURS",
+    "RATELIMIT_ENABLED",
+    "RATELIMIT_PUBLIC",
+    "RATELIMIT_PARTNER",
+    "RATELIMIT_STORAGE_URI",
+    "OPENDATA_DIR",
+    "OPENDATA_LICENCE",
+    "TILE_URL",
+    "PUBLIC_CACHE_SECONDS",
+    "PUBLIC_RATE_LIMIT",
+    "MAILBOX_LEASE_SECONDS",
 )
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
@@ -65,6 +75,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": 0,
         # Webhook events and outgoing messages keep LINE ids and words this long once handled.
         "MAILBOX_KEEP_HOURS": 24.0,
+        # A worker's claim on a row lasts this long; a row held by a worker that died is taken
+        # over once it runs out. Longer than the slowest event or LINE call.
+        "MAILBOX_LEASE_SECONDS": 120.0,
         # LINE's webhook bodies are small; anything over 1 MiB is refused with 413.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -79,13 +92,21 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
     """Return the configuration keys that are set in the environment."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {k: environ[k] for k in ENV_KEYS if environ.get(k)}
-    for key in ("UNSURE_THRESHOLD", "LINE_TIMEOUT", "MAILBOX_KEEP_HOURS"):
+    for key in (
+        "UNSURE_THRESHOLD",
+        "LINE_TIMEOUT",
+        "MAILBOX_KEEP_HOURS",
+        "PUBLIC_CACHE_SECONDS",
+        "MAILBOX_LEASE_SECONDS",
+    ):
         if key in values:
             values[key] = float(values[key])
-    for key in ("PORT", "TRUSTED_PROXIES"):
+    for key in ("PORT", "TRUSTED_PROXIES", "PUBLIC_RATE_LIMIT"):
         if key in values:
             values[key] = int(values[key])
-    for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS"):
+    if values.get("TILE_URL", "").lower() in {"off", "none"}:
+        values["TILE_URL"] = ""  # an office without internet: the map draws communities only
+    for key in ("INLINE_WORKER", "CLASSIFIER_EMBEDDINGS", "RATELIMIT_ENABLED"):
         if key in values:
             values[key] = values[key].lower() not in {"0", "false", "no"}
     return values

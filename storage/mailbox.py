@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.base import utcnow
 from storage.db import is_sqlite
@@ -28,6 +29,9 @@ UNHANDLED = ("pending", "processing")
 UNSENT = ("pending", "sending")
 LEASE = timedelta(minutes=2)
 MAX_INBOX_ATTEMPTS = 5
+MAX_OUTBOX_ATTEMPTS = 12
+# A LINE user id as LINE sends it is 33 characters; the column holds 64.
+MAX_RECIPIENT_LENGTH = 64
 
 
 def store_inbox_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
@@ -57,15 +61,42 @@ _INSERT_INBOX = {
 }
 
 
-def _claimable(model, working: str, now: datetime) -> ColumnElement[bool]:
-    expired = and_(model.status == working, model.claimed_at < now - LEASE)
+def _claimable(model, working: str, now: datetime, lease: timedelta) -> ColumnElement[bool]:
+    expired = and_(model.status == working, model.claimed_at < now - lease)
     ready = and_(model.status == "pending", model.next_attempt_at <= now)
     return or_(ready, expired)
 
 
-def _claim(session: Session, model, working: str, worker: str, limit: int) -> list[int]:
+# Where each kind of row keeps the reason it was set aside, and what it was set aside as.
+_REASON = {InboxEvent: "error", OutboxMessage: "last_error", Media: "error"}
+_GAVE_UP = {InboxEvent: "parked", OutboxMessage: "parked", Media: "failed"}
+ABANDONED = "งานหยุดกลางคันซ้ำหลายครั้ง (the worker stopped while holding it, too many times)"
+MAX_MEDIA_ATTEMPTS = 8
+
+
+def _claim(
+    session: Session,
+    model,
+    working: str,
+    worker: str,
+    limit: int,
+    max_attempts: int,
+    lease: timedelta,
+) -> list[int]:
     now = utcnow()
-    condition = _claimable(model, working, now)
+    # A row whose workers kept dying while holding it (its lease ran out each time) is not
+    # handed out again: it waits for an admin.
+    session.execute(
+        update(model)
+        .where(
+            model.status == working,
+            model.claimed_at < now - lease,
+            model.attempts >= max_attempts,
+        )
+        .values(status=_GAVE_UP[model], claimed_by=None, **{_REASON[model]: ABANDONED})
+        .execution_options(synchronize_session=False)
+    )
+    condition = _claimable(model, working, now, lease)
     candidates = select(model.id).where(condition).order_by(model.id).limit(limit)
     changes = {
         "status": working,
@@ -88,19 +119,80 @@ def _claim(session: Session, model, working: str, worker: str, limit: int) -> li
     return sorted(ids)
 
 
-def claim_inbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+def claim_inbox(
+    session: Session, worker: str, limit: int = 20, lease: timedelta = LEASE
+) -> list[int]:
     """Claim up to ``limit`` unprocessed inbox rows for ``worker``; commit right after."""
-    return _claim(session, InboxEvent, "processing", worker, limit)
+    return _claim(session, InboxEvent, "processing", worker, limit, MAX_INBOX_ATTEMPTS, lease)
 
 
-def claim_outbox(session: Session, worker: str, limit: int = 20) -> list[int]:
+def claim_outbox(
+    session: Session, worker: str, limit: int = 20, lease: timedelta = LEASE
+) -> list[int]:
     """Claim up to ``limit`` outbox rows that are due for ``worker``; commit right after."""
-    return _claim(session, OutboxMessage, "sending", worker, limit)
+    return _claim(session, OutboxMessage, "sending", worker, limit, MAX_OUTBOX_ATTEMPTS, lease)
 
 
-def claim_media(session: Session, worker: str, limit: int = 5) -> list[int]:
+def claim_media(
+    session: Session, worker: str, limit: int = 5, lease: timedelta = LEASE
+) -> list[int]:
     """Claim up to ``limit`` photos still to be downloaded from LINE; commit right after."""
-    return _claim(session, Media, "downloading", worker, limit)
+    return _claim(session, Media, "downloading", worker, limit, MAX_MEDIA_ATTEMPTS, lease)
+
+
+def load_claimed_outbox(session: Session, message_id: int, worker: str) -> OutboxMessage | None:
+    """Return the outbox row if ``worker`` still holds its claim (another may have taken over)."""
+    row = session.get(OutboxMessage, message_id)
+    if row is None or row.status != "sending" or row.claimed_by != worker:
+        return None
+    return row
+
+
+def record_attempt(session: Session, row: OutboxMessage, worker: str, kind: str) -> bool:
+    """Write down, before LINE is called, that ``worker`` is making a ``kind`` call for ``row``.
+
+    Returns False (and writes nothing) if the claim was lost meanwhile. The caller commits at
+    once: after a crash the next worker then knows the call may have reached LINE.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row.id,
+            OutboxMessage.status == "sending",
+            OutboxMessage.claimed_by == worker,
+        )
+        .values(attempt_kind=kind, attempted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    # The row in memory now matches the database, so a later change shows as a change.
+    set_committed_value(row, "attempt_kind", kind)
+    set_committed_value(row, "attempted_at", now)
+    return True
+
+
+def valid_recipient(to: Any) -> bool:
+    """Tell whether ``to`` can address LINE: a user id, or a list of 1 to 500 of them.
+
+    >>> valid_recipient("U" + "4" * 32), valid_recipient(12345), valid_recipient(["U1", 7])
+    (True, False, False)
+    """
+    if isinstance(to, list):
+        return 1 <= len(to) <= 500 and all(_one_recipient(user) for user in to)
+    return _one_recipient(to)
+
+
+def _one_recipient(user: Any) -> bool:
+    return isinstance(user, str) and 0 < len(user) <= MAX_RECIPIENT_LENGTH
+
+
+def park(session: Session, row: InboxEvent | OutboxMessage, reason: str) -> None:
+    """Set a row aside that cannot succeed; ``reason`` (no personal data) is shown to admins."""
+    row.status = "parked"
+    row.claimed_by = None
+    setattr(row, _REASON[type(row)], reason[:2000])
 
 
 # Built once: the worker runs it for every event (like the webhook's insert).
@@ -141,11 +233,11 @@ def finish_inbox(session: Session, row: InboxEvent) -> None:
 
 
 def fail_inbox(session: Session, row: InboxEvent, error: str) -> None:
-    """Record why processing failed; retried until ``MAX_INBOX_ATTEMPTS``, then left failed."""
+    """Record why processing failed; retried until ``MAX_INBOX_ATTEMPTS``, then parked."""
     row.error = error[:2000]
     row.claimed_by = None
     row.claimed_at = None
-    row.status = "failed" if row.attempts >= MAX_INBOX_ATTEMPTS else "pending"
+    row.status = "parked" if row.attempts >= MAX_INBOX_ATTEMPTS else "pending"
     row.next_attempt_at = utcnow() + backoff(row.attempts)
 
 
@@ -161,9 +253,9 @@ def enqueue(
     """Add a push (to one user) or a multicast (to a list) to the outbox; the caller commits."""
     if not messages or len(messages) > 5:
         raise ValueError("LINE takes 1 to 5 messages per request")
+    if not valid_recipient(to):
+        raise ValueError("a message goes to a LINE user id, or a list of 1 to 500 of them")
     kind = "multicast" if isinstance(to, list) else "push"
-    if kind == "multicast" and not 1 <= len(to) <= 500:
-        raise ValueError("a multicast goes to 1 to 500 users")
     row = OutboxMessage(
         kind=kind,
         to=to,
@@ -179,9 +271,6 @@ def enqueue(
 def backoff(attempts: int) -> timedelta:
     """Return the wait before the next try: 2, 4, 8 … seconds, capped at 10 minutes."""
     return timedelta(seconds=min(600, 2 ** max(1, attempts)))
-
-
-MAX_OUTBOX_ATTEMPTS = 12
 
 
 def outbox_counts(session: Session, purpose: str | None = None) -> dict[str, int]:
@@ -291,3 +380,54 @@ def forget_handled(session: Session, before: datetime) -> tuple[int, int]:
         )
         outbox += result.rowcount or 0
     return inbox.rowcount or 0, outbox
+
+
+# --- parked rows (the admin's mailbox page) ------------------------------------------------
+
+PARKED_KINDS = {"inbox": InboxEvent, "outbox": OutboxMessage}
+
+
+def status_counts(session: Session) -> dict[str, dict[str, int]]:
+    """Return how many inbox and outbox rows are in each status."""
+    return {
+        name: dict(session.execute(select(model.status, func.count()).group_by(model.status)).all())
+        for name, model in PARKED_KINDS.items()
+    }
+
+
+def parked(session: Session, kind: str, limit: int = 200) -> list[InboxEvent | OutboxMessage]:
+    """Return the parked rows of ``kind`` ("inbox" or "outbox"), oldest first."""
+    model = PARKED_KINDS[kind]
+    return list(
+        session.scalars(
+            select(model).where(model.status == "parked").order_by(model.id).limit(limit)
+        )
+    )
+
+
+def retry_parked(session: Session, kind: str, ids: Sequence[int]) -> int:
+    """Give parked rows a fresh set of attempts, due now; return how many were retried."""
+    model = PARKED_KINDS[kind]
+    result = session.execute(
+        update(model)
+        .where(model.id.in_(ids), model.status == "parked")
+        .values(status="pending", attempts=0, next_attempt_at=utcnow(), claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def discard_parked(session: Session, kind: str, ids: Sequence[int]) -> int:
+    """Give up parked rows for good: skipped, their personal data dropped; return how many."""
+    model = PARKED_KINDS[kind]
+    rows = session.scalars(select(model).where(model.id.in_(ids), model.status == "parked"))
+    count = 0
+    for row in rows:
+        row.status = "skipped"
+        if isinstance(row, InboxEvent):
+            row.payload, row.line_user_id = None, None
+        else:
+            row.to = [] if row.kind == "multicast" else ""
+            row.messages, row.reply_token = [], None
+        count += 1
+    return count

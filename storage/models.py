@@ -8,11 +8,12 @@ Staff accounts, projects and surveys live in their own modules (``storage.staff`
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -36,10 +37,39 @@ class Community(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The community's centre: where its public needs without a place are shown, and the
+    # tile-less map's dot.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
         return f"<Community {self.id}>"
+
+
+class Forum(Base):
+    """A community forum (ประชาคม) whose needs staff entered: when, where, how many came."""
+
+    __tablename__ = "forums"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date]
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="SET NULL"), index=True
+    )
+    place: Mapped[str] = mapped_column(String(300))
+    attendees: Mapped[int] = mapped_column(Integer, default=0)
+    # The minutes (a staff upload, never public); relative to MEDIA_DIR.
+    minutes_path: Mapped[str | None] = mapped_column(String(500))
+    minutes_name: Mapped[str | None] = mapped_column(String(200))
+    minutes_type: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    community: Mapped[Community | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Forum {self.id}>"
 
 
 class Resident(Base):
@@ -58,6 +88,12 @@ class Resident(Base):
     consented_at: Mapped[datetime | None]
     # False after unfollow: no more pushes.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # False once the resident said in chat they want no news of the plan projects behind
+    # their needs.
+    project_updates: Mapped[bool] = mapped_column(Boolean, default=True)
+    # LINE's time (ms) of the latest follow or unfollow applied: an older one arriving late
+    # (a redelivery) must not undo it.
+    follow_changed_ms: Mapped[int | None] = mapped_column(BigInteger)
     # Small conversation state (what the bot is waiting for); plain JSON, never message text.
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -88,7 +124,7 @@ class Submission(Base):
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("communities.id", ondelete="SET NULL")
     )
-    # line | survey | staff
+    # line | survey | staff | phone | paper | counter | forum
     source: Mapped[str] = mapped_column(String(16), default="line")
     # None once the resident asked for deletion (only anonymous counts stay).
     text: Mapped[str | None] = mapped_column(Text)
@@ -111,13 +147,33 @@ class Submission(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="SET NULL"), index=True
     )
+    # Staff allow the words on the public pages (storage.public); off by default.
+    publishable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None]
     redacted_at: Mapped[datetime | None]
+    # Closing the loop: when it was last marked done, the resident's rating (1–5), how often
+    # "ยังไม่เรียบร้อย" reopened it, and the older need a late "not fixed" continues.
+    done_at: Mapped[datetime | None]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopened_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL"), index=True
+    )
+    # Personal data of a need taken by phone, on paper or at the counter (erased with it).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    # A forum's need and the rank the forum gave it (1 = first).
+    forum_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forums.id", ondelete="SET NULL"), index=True
+    )
+    forum_rank: Mapped[int | None] = mapped_column(Integer)
 
     resident: Mapped[Resident | None] = relationship()
     community: Mapped[Community | None] = relationship()
+    forum: Mapped[Forum | None] = relationship()
     media: Mapped[list[Media]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Media.id"
     )
@@ -130,7 +186,8 @@ class Submission(Base):
 
 
 class Media(Base):
-    """A photo attached to a submission; downloaded from LINE by the worker."""
+    """A photo attached to a submission: downloaded from LINE by the worker, or uploaded by
+    staff (a need taken at the counter, the "after" photo of finished work)."""
 
     __tablename__ = "media"
 
@@ -139,6 +196,8 @@ class Media(Base):
         ForeignKey("submissions.id", ondelete="CASCADE"), index=True
     )
     line_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "resident" (sent with the need) or "after" (staff's photo of the finished work).
+    role: Mapped[str] = mapped_column(String(16), default="resident")
     # pending → downloading → stored | failed
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     content_type: Mapped[str | None] = mapped_column(String(100))
@@ -195,7 +254,8 @@ class InboxEvent(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     mode: Mapped[str] = mapped_column(String(16), default="active")
     is_redelivery: Mapped[bool] = mapped_column(Boolean, default=False)
-    # pending → processing → done | failed | skipped
+    # pending → processing → done | skipped | parked (failed too often; an admin retries or
+    # discards it)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -232,12 +292,19 @@ class OutboxMessage(Base):
     retry_key: Mapped[str] = mapped_column(String(36), default=new_retry_key, unique=True)
     # What the message is for, e.g. "reply", "status", "survey:12"; shown to staff.
     purpose: Mapped[str] = mapped_column(String(64), default="reply")
-    # pending → sending → sent | failed
+    # pending → sending → sent | failed (LINE refused) | skipped | unconfirmed (a reply whose
+    # outcome cannot be known: never repeated) | parked (cannot succeed; an admin retries or
+    # discards it)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None]
+    # The call being made (reply, push, multicast), committed before LINE is called and cleared
+    # once its outcome is known: a worker that finds it set after a crash knows that call may
+    # have reached LINE.
+    attempt_kind: Mapped[str | None] = mapped_column(String(16))
+    attempted_at: Mapped[datetime | None]
     # "reply" or "push": how it finally went out.
     sent_via: Mapped[str | None] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     ForeignKey,
     Integer,
     Numeric,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from storage.base import Base, utcnow
-from storage.models import Community, Submission
+from storage.models import Community, Resident, Submission
 
 # Where a project comes from: the municipality's own capacity (ผ.02), a community plan (ผ.02/1),
 # or beyond its capacity / another agency (ผ.02/2).
@@ -41,6 +42,18 @@ EDITIONS: dict[str, str] = {
     "change": "เปลี่ยนแปลง",
 }
 MAX_AMOUNT = Decimal("999999999999.99")
+# Where a project stands in its execution, in order. Residents behind it are told on LINE when
+# it reaches the stages in ``bot.staff.plan_news``.
+EXECUTION: dict[str, str] = {
+    "in_plan": "อยู่ในแผน",
+    "ordinance": "อยู่ในข้อบัญญัติงบประมาณ",
+    "procurement": "อยู่ระหว่างจัดซื้อจัดจ้าง",
+    "in_progress": "กำลังดำเนินการ",
+    "done": "ดำเนินการแล้วเสร็จ",
+    "halted": "ยกเลิก/ชะลอ",
+}
+# Stages that need a reason.
+NEEDS_REASON = {"halted"}
 
 
 class Project(Base):
@@ -67,6 +80,12 @@ class Project(Base):
     edition_no: Mapped[int] = mapped_column(Integer, default=0)
     # เหตุผลความจำเป็น: required by amendment books.
     reason: Mapped[str | None] = mapped_column(Text)
+    # Execution (EXECUTION's keys), why it was cancelled or postponed, how far it got, and the
+    # baht actually spent.
+    execution: Mapped[str] = mapped_column(String(16), default="in_plan", index=True)
+    execution_reason: Mapped[str | None] = mapped_column(Text)
+    percent_done: Mapped[int] = mapped_column(Integer, default=0)
+    spent: Mapped[Decimal | None] = mapped_column(Numeric(14, 2, asdecimal=True))
     # "user:<id>" of whoever created it.
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -74,6 +93,11 @@ class Project(Base):
 
     budgets: Mapped[list[ProjectBudget]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectBudget.year"
+    )
+    milestones: Mapped[list[ProjectMilestone]] = relationship(
+        back_populates="project",
+        cascade="all, delete-orphan",
+        order_by="(ProjectMilestone.held_on, ProjectMilestone.id)",
     )
     needs: Mapped[list[ProjectNeed]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectNeed.id"
@@ -83,6 +107,11 @@ class Project(Base):
     def edition_key(self) -> str:
         """Return the edition as one token: ``original``, ``addition:1``, ``change:2``."""
         return "original" if self.edition == "original" else f"{self.edition}:{self.edition_no}"
+
+    @property
+    def execution_label(self) -> str:
+        """Return the execution stage in Thai, e.g. "กำลังดำเนินการ"."""
+        return EXECUTION.get(self.execution, self.execution)
 
     @property
     def edition_label(self) -> str:
@@ -115,6 +144,30 @@ class ProjectBudget(Base):
 
     def __repr__(self) -> str:
         return f"<ProjectBudget {self.project_id} {self.year}>"
+
+
+class ProjectMilestone(Base):
+    """A dated step of a project's execution, shown publicly, with an optional photo."""
+
+    __tablename__ = "project_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Relative to MEDIA_DIR (a staff photo of the work, never a resident's).
+    photo_path: Mapped[str | None] = mapped_column(String(500))
+    photo_type: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="milestones")
+
+    def __repr__(self) -> str:
+        return f"<ProjectMilestone {self.project_id} {self.held_on}>"
 
 
 class ProjectNeed(Base):
@@ -491,3 +544,220 @@ def residents_by_submission(session: Session, submission_ids: Iterable[int]) -> 
             # a submission without a resident (survey, deleted account) counts as one person
             people[root_of[sid]].add(resident_id if resident_id is not None else f"s{sid}")
     return {sid: len(who) for sid, who in people.items()}
+
+
+# --- execution ------------------------------------------------------------------------------
+
+# The stages residents behind a project are told about on LINE.
+NEWS_STAGES = ("ordinance", "in_progress", "done")
+# Stages at which the money is in the budget ordinance (the follow-up report's "funded").
+FUNDED = {"ordinance", "procurement", "in_progress", "done"}
+PROGRESS_FIELDS = ("execution", "execution_reason", "percent_done", "spent")
+
+
+def set_progress(
+    project: Project,
+    *,
+    execution: str,
+    reason: str | None = None,
+    percent_done: int | None = None,
+    spent: Decimal | str | None = None,
+) -> dict[str, tuple[Any, Any]]:
+    """Move a project's execution on; return what changed as (old, new).
+
+    ``halted`` (cancelled or postponed) needs a reason; ``done`` means 100 %. Raises
+    ``ValueError`` naming the bad value.
+    """
+    if execution not in EXECUTION:
+        raise ValueError(
+            f"unknown execution stage {execution!r}; expected one of {list(EXECUTION)}"
+        )
+    reason = (reason or "").strip() or None
+    if execution in NEEDS_REASON and reason is None:
+        raise ValueError(f"stage {execution!r} needs a reason")
+    percent = project.percent_done if percent_done is None else int(percent_done)
+    if execution == "done":
+        percent = 100
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent done out of range: {percent_done!r}")
+    amount = None if spent is None or spent == "" else parse_amount(spent)
+    before = {name: getattr(project, name) for name in PROGRESS_FIELDS}
+    project.execution = execution
+    project.execution_reason = reason if execution in NEEDS_REASON else None
+    project.percent_done = percent
+    project.spent = amount
+    return {
+        name: (before[name], getattr(project, name))
+        for name in PROGRESS_FIELDS
+        if before[name] != getattr(project, name)
+    }
+
+
+def add_milestone(
+    session: Session,
+    project: Project,
+    *,
+    held_on: date,
+    title: str,
+    note: str = "",
+    photo_path: str | None = None,
+    photo_type: str | None = None,
+    created_by: str | None = None,
+) -> ProjectMilestone:
+    """Add a dated milestone (with an optional photo already saved under MEDIA_DIR)."""
+    title = (title or "").strip()
+    if not title:
+        raise ValueError("a milestone needs a title")
+    milestone = ProjectMilestone(
+        held_on=held_on,
+        title=title[:300],
+        note=(note or "").strip(),
+        photo_path=photo_path,
+        photo_type=photo_type,
+        created_by=created_by,
+    )
+    project.milestones.append(milestone)
+    session.flush()
+    return milestone
+
+
+def get_milestone(session: Session, project_id: int, milestone_id: int) -> ProjectMilestone | None:
+    """Return a project's milestone, or None."""
+    return session.scalars(
+        select(ProjectMilestone).where(
+            ProjectMilestone.id == milestone_id, ProjectMilestone.project_id == project_id
+        )
+    ).one_or_none()
+
+
+def news_recipients(session: Session, project: Project) -> list[str]:
+    """Return the LINE ids to tell of the project's progress, in resident order.
+
+    Everyone behind a linked need or a duplicate merged into one, who still follows the
+    account, consented, did not turn project news off, and whose need was not erased.
+    """
+    linked = session.scalars(
+        select(ProjectNeed.submission_id).where(ProjectNeed.project_id == project.id)
+    )
+    ids = list(with_merged(session, linked))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.execute(
+            select(Resident.id, Resident.line_user_id)
+            .join(Submission, Submission.resident_id == Resident.id)
+            .where(
+                Submission.id.in_(chunk),
+                Submission.redacted_at.is_(None),
+                Resident.active.is_(True),
+                Resident.consent == "given",
+                Resident.project_updates.is_(True),
+            )
+        )
+        found.update(dict(rows.tuples()))
+    return [found[k] for k in sorted(found)]
+
+
+# --- follow-up (การติดตามและประเมินผลแผน) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """One strategy in one plan year: projects planned, funded and done, budget and spending."""
+
+    strategy: str
+    year: int
+    planned: int
+    funded: int
+    done: int
+    halted: int
+    budget: Decimal
+    spent: Decimal
+
+
+def follow_up(session: Session) -> list[FollowUpRow]:
+    """Return the plan's follow-up per strategy and plan year, in that order.
+
+    A project counts in every year it has a budget for; "funded" means it reached the budget
+    ordinance (or later), "done" that it was finished; ``spent`` sums what finished or running
+    projects report for that year's rows (a project's spending is counted in its first year).
+    """
+    rows = session.execute(
+        select(
+            Project.id,
+            Project.strategy,
+            Project.execution,
+            Project.spent,
+            ProjectBudget.year,
+            ProjectBudget.amount,
+        )
+        .join(ProjectBudget, ProjectBudget.project_id == Project.id)
+        .order_by(Project.strategy, ProjectBudget.year, Project.id)
+    )
+    table: dict[tuple[str, int], dict[str, Any]] = {}
+    spent_counted: set[int] = set()
+    for project_id, strategy, execution, spent, year, amount in rows:
+        cell = table.setdefault(
+            (strategy, year),
+            {
+                "planned": 0,
+                "funded": 0,
+                "done": 0,
+                "halted": 0,
+                "budget": Decimal("0"),
+                "spent": Decimal("0"),
+            },
+        )
+        cell["planned"] += 1
+        cell["funded"] += execution in FUNDED
+        cell["done"] += execution == "done"
+        cell["halted"] += execution == "halted"
+        cell["budget"] += amount
+        if spent is not None and project_id not in spent_counted:
+            spent_counted.add(project_id)
+            cell["spent"] += spent
+    return [FollowUpRow(strategy, year, **cell) for (strategy, year), cell in table.items()]
+
+
+def projects_of_tracking(session: Session, tracking: str) -> list[Project]:
+    """Return the projects the need with this tracking number is linked to."""
+    stmt = (
+        select(Project)
+        .join(ProjectNeed, ProjectNeed.project_id == Project.id)
+        .join(Submission, Submission.id == ProjectNeed.submission_id)
+        .where(Submission.tracking_no == tracking)
+        .order_by(Project.id)
+    )
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Backing:
+    """How many residents and communities stand behind a project (counts only)."""
+
+    residents: int
+    communities: int
+
+
+def backing(session: Session, project_ids: Iterable[int]) -> dict[int, Backing]:
+    """Return, per project id, the distinct residents and communities behind its linked needs
+    (merged duplicates included)."""
+    result: dict[int, Backing] = {}
+    for project_id in project_ids:
+        linked = session.scalars(
+            select(ProjectNeed.submission_id).where(ProjectNeed.project_id == project_id)
+        )
+        group = with_merged(session, linked)
+        communities: set[int] = set()
+        ids = list(group)
+        for start in range(0, len(ids), 500):
+            communities.update(
+                session.scalars(
+                    select(Submission.community_id)
+                    .where(Submission.id.in_(ids[start : start + 500]))
+                    .where(Submission.community_id.is_not(None))
+                    .distinct()
+                )
+            )
+        result[project_id] = Backing(residents_count(session, group), len(communities))
+    return result

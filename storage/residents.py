@@ -53,9 +53,16 @@ def decline_consent(session: Session, resident: Resident) -> None:
     resident.state = {}
 
 
-def set_active(session: Session, resident: Resident, active: bool) -> None:
-    """Mark the resident as following (True) or not (False: no more pushes)."""
-    resident.active = active
+def follow_changed(
+    session: Session, resident: Resident, following: bool, timestamp_ms: int
+) -> bool:
+    """Apply a follow (True) or unfollow seen at LINE time ``timestamp_ms``; return False, and
+    change nothing, when a later follow or unfollow was applied already (a late redelivery)."""
+    if resident.follow_changed_ms is not None and timestamp_ms < resident.follow_changed_ms:
+        return False
+    resident.follow_changed_ms = timestamp_ms
+    resident.active = following
+    return True
 
 
 def active_communities(session: Session) -> list[Community]:

@@ -66,3 +66,14 @@ def finish_run(session: Session, name: str, result: str, retry_at: datetime | No
 def get_run(session: Session, name: str) -> ScheduledRun | None:
     """Return the job's row (None before its first run)."""
     return session.scalar(select(ScheduledRun).where(ScheduledRun.name == name))
+
+
+def bring_forward(session: Session, name: str, now: datetime | None = None) -> None:
+    """Make the job due now (it runs at a worker's next check); nothing before its first run."""
+    now = now or utcnow()
+    session.execute(
+        update(ScheduledRun)
+        .where(ScheduledRun.name == name, ScheduledRun.next_run_at > now)
+        .values(next_run_at=now)
+        .execution_options(synchronize_session=False)
+    )

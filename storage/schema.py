@@ -2,6 +2,7 @@
 
 from storage import (
     models,  # noqa: F401
+    open311,  # noqa: F401
     plan,  # noqa: F401
     schedule,  # noqa: F401
     simulator,  # noqa: F401

@@ -99,11 +99,15 @@ def database_url(_migrated_database: str, tmp_path: Path) -> Iterator[str]:
 
 @dataclass
 class LineStandIn:
-    """Records what the app sent to LINE and answers like LINE's API."""
+    """Records what the app sent to LINE and answers like LINE's API: a reply token is good
+    once (400 after), a push or multicast repeating an accepted retry key gets 409."""
 
     server: HTTPServer
     display_names: dict[str, str] = field(default_factory=dict)
     content: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    spent_tokens: set[str] = field(default_factory=set)
+    accepted_keys: set[str] = field(default_factory=set)
+    accepted: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -112,13 +116,13 @@ class LineStandIn:
 
     def install_defaults(self) -> None:
         """Answer every endpoint the bot uses with a success, unless a test overrides it."""
-        self.server.expect_request("/v2/bot/message/reply", method="POST").respond_with_json(
-            {"sentMessages": []}
+        self.server.expect_request("/v2/bot/message/reply", method="POST").respond_with_handler(
+            self.accept_reply
         )
-        self.server.expect_request("/v2/bot/message/push", method="POST").respond_with_json(
-            {"sentMessages": []}
-        )
-        self.server.expect_request("/v2/bot/message/multicast", method="POST").respond_with_json({})
+        for endpoint in ("push", "multicast"):
+            self.server.expect_request(
+                f"/v2/bot/message/{endpoint}", method="POST"
+            ).respond_with_handler(self._push)
         self.server.expect_request("/v2/bot/message/quota", method="GET").respond_with_json(
             {"type": "limited", "value": 10000}
         )
@@ -131,6 +135,30 @@ class LineStandIn:
         self.server.expect_request(
             re.compile(r"^/v2/bot/message/[^/]+/content$"), method="GET"
         ).respond_with_handler(self._content)
+
+    def accept_reply(self, request: Request) -> Response:
+        """Take a reply (or refuse its token with 400 when already spent)."""
+        body = json.loads(request.get_data())
+        if body["replyToken"] in self.spent_tokens:
+            return _line_answer(400, {"message": "Invalid reply token"})
+        self.spent_tokens.add(body["replyToken"])
+        self.accepted.append(body)
+        return _line_answer(200, {"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+
+    def _push(self, request: Request) -> Response:
+        key = request.headers.get("X-Line-Retry-Key")
+        if key in self.accepted_keys:
+            body = {"message": "The retry key is already accepted", "sentMessages": []}
+            return _line_answer(409, body)
+        if key:
+            self.accepted_keys.add(key)
+        self.accepted.append(json.loads(request.get_data()))
+        return _line_answer(200, {"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """Return the reply, push and multicast bodies LINE took as new messages (whatever
+        the bot heard back): what residents saw."""
+        return list(self.accepted)
 
     def _profile(self, request: Request) -> Response:
         user_id = request.path.rsplit("/", 1)[-1]
@@ -166,6 +194,10 @@ class LineStandIn:
             if request.path.endswith("/reply") or payload.get("to") == user_id:
                 texts.extend(m.get("text", m.get("altText", "")) for m in payload["messages"])
         return texts
+
+
+def _line_answer(status: int, body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 @pytest.fixture

@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from bot import residents
 from bot.db import session_factory
-from bot.line.api import LineApi, LineError, PermanentLineError, UnreadableAnswer, line_api
+from bot.line.api import (
+    LineApi,
+    LineError,
+    PermanentLineError,
+    TransientLineError,
+    UnreadableAnswer,
+    line_api,
+)
 from bot.line.events import IncomingEvent
 from bot.logs import describe_error
 from bot.needs import classification
@@ -43,6 +50,10 @@ REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 POLL_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 30.0
+# A reply whose outcome is unknown is tried again at once, this often, while its token is fresh.
+REPLY_TRIES = 3
+REPLY_RETRY_PAUSE = 0.5
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,25 @@ def start_thread(app: Flask) -> threading.Thread:
     return state.thread
 
 
+def run_threads(app: Flask, count: int, stop: threading.Event) -> None:
+    """Run ``count`` workers in threads of this process until ``stop`` is set.
+
+    They share the work as separate processes do: each claims its own rows.
+    """
+    base = f"{socket.gethostname()}:{os.getpid()}"
+    workers = [Worker(app, name=f"{base}:{number}") for number in range(count)]
+    workers[0].warm_up()  # once, before the threads: they then find the model loaded
+    threads = [
+        threading.Thread(target=w.run_forever, args=(stop,), name=w.name, daemon=True)
+        for w in workers
+    ]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        for thread in threads:
+            thread.join(0.5)
+
+
 def wake(app: Flask | None = None) -> None:
     """Tell this process's worker (the current app's by default) that new rows are waiting."""
     (app or current_app).extensions[EXTENSION].wake.set()
@@ -106,6 +136,7 @@ class Worker:
         self.sessions = session_factory(app)
         self._api = api
         self._next_run: dict[str, float] = {}
+        self.lease = timedelta(seconds=float(app.config["MAILBOX_LEASE_SECONDS"]))
 
     @property
     def api(self) -> LineApi:
@@ -115,17 +146,39 @@ class Worker:
         return self._api
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
-        """Drain the inbox, outbox and photos until ``stop`` is set; sleep only when idle."""
+        """Drain the inbox, outbox and photos until ``stop`` is set; sleep only when idle.
+
+        While cycles fail (the database is down, say) the loop waits 0.5, 1, 2 … up to
+        ``MAX_BACKOFF_SECONDS`` between tries and logs only when failing starts and ends.
+        """
         stop = stop or threading.Event()
         wake_event: threading.Event = self.app.extensions[EXTENSION].wake
         logger.info("worker %s started", self.name)
         self.warm_up()
+        failing_since: float | None = None
+        delay = POLL_SECONDS
         while not stop.is_set():
             try:
                 busy = self.run_once()
-            except Exception as exc:  # keep the loop alive; the database may be briefly unavailable
-                logger.error("worker %s: cycle failed:\n%s", self.name, describe_error(exc))
-                busy = 0
+            except Exception as exc:  # keep the loop alive; the database may be unavailable
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    logger.error(
+                        "worker %s: cycle failed; retrying with backoff until it works:\n%s",
+                        self.name,
+                        describe_error(exc),
+                    )
+                else:
+                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                stop.wait(delay)
+                continue
+            if failing_since is not None:
+                logger.warning(
+                    "worker %s: working again after %.0f s",
+                    self.name,
+                    time.monotonic() - failing_since,
+                )
+                failing_since, delay = None, POLL_SECONDS
             if not busy:
                 wake_event.wait(POLL_SECONDS)
                 wake_event.clear()
@@ -170,7 +223,7 @@ class Worker:
     def process_inbox(self, limit: int = 20) -> int:
         """Process claimed webhook events, each in its own transaction."""
         with self.sessions() as session:
-            ids = mailbox.claim_inbox(session, self.name, limit)
+            ids = mailbox.claim_inbox(session, self.name, limit, self.lease)
             session.commit()
         for inbox_id in ids:
             self._process_event(inbox_id)
@@ -178,37 +231,40 @@ class Worker:
 
     def _process_event(self, inbox_id: int) -> None:
         with self.sessions() as session:
-            claimed = mailbox.claimed_payload(session, inbox_id, self.name)
-            if claimed is None:
-                return  # no longer ours: another worker took it over
-            payload, consent = claimed
-            event = IncomingEvent.from_dict(payload)
-            reading = residents.reading_ahead(event, consent, classification.classifier(self.app))
             try:
-                if reading is not None:
-                    # Before the row lock, with no transaction open: the first classification
-                    # in a process may train the model for seconds.
-                    session.commit()
-                    reading.read()
-                row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
-                if row is None:
-                    return
-                if event.standby:
-                    # Another channel is answering this user: say nothing; the payload goes
-                    # after MAILBOX_KEEP_HOURS (bot.retention).
-                    row.status = "skipped"
-                    row.processed_at = utcnow()
-                else:
-                    self._handle(session, event, reading)
-                    mailbox.finish_inbox(session, row)
-                session.commit()
+                self._process_claimed(session, inbox_id)
             except Exception as exc:  # one bad event must not block the others
                 session.rollback()
-                logger.error("inbox %d (%s) failed: %s", inbox_id, event.type, type(exc).__name__)
+                logger.error("inbox %d failed: %s", inbox_id, type(exc).__name__)
                 row = session.get(InboxEvent, inbox_id)
-                if row is not None:
+                if row is not None and row.claimed_by == self.name:
                     mailbox.fail_inbox(session, row, describe_error(exc))
                     session.commit()
+
+    def _process_claimed(self, session: Session, inbox_id: int) -> None:
+        claimed = mailbox.claimed_payload(session, inbox_id, self.name)
+        if claimed is None:
+            return  # no longer ours: another worker took it over
+        payload, consent = claimed
+        event = IncomingEvent.from_dict(payload)
+        reading = residents.reading_ahead(event, consent, classification.classifier(self.app))
+        if reading is not None:
+            # Before the row lock, with no transaction open: the first classification in a
+            # process may train the model for seconds.
+            session.commit()
+            reading.read()
+        row = mailbox.load_claimed_inbox(session, inbox_id, self.name)
+        if row is None:
+            return
+        if event.standby:
+            # Another channel is answering this user: say nothing; the payload goes after
+            # MAILBOX_KEEP_HOURS (bot.retention).
+            row.status = "skipped"
+            row.processed_at = utcnow()
+        else:
+            self._handle(session, event, reading)
+            mailbox.finish_inbox(session, row)
+        session.commit()
 
     def _handle(
         self, session: Session, event: IncomingEvent, reading: residents.Reading | None
@@ -239,38 +295,97 @@ class Worker:
     # --- outbox ----------------------------------------------------------------------------
 
     def process_outbox(self, limit: int = 20) -> int:
-        """Send claimed outbox rows: reply while the token is fresh, else push with retry key."""
+        """Send claimed outbox rows, each in its own transaction: one failing row never stops
+        the others; what cannot succeed is parked for an admin."""
         with self.sessions() as session:
-            ids = mailbox.claim_outbox(session, self.name, limit)
+            ids = mailbox.claim_outbox(session, self.name, limit, self.lease)
             session.commit()
         for outbox_id in ids:
             with self.sessions() as session:
-                row = session.get(OutboxMessage, outbox_id)
-                if row is None or row.status != "sending" or row.claimed_by != self.name:
-                    continue
-                self._send(session, row)
-                mailbox.forget_unknown_recipient(session, row)  # e.g. an erasure's confirmation
-                session.commit()
+                try:
+                    row = mailbox.load_claimed_outbox(session, outbox_id, self.name)
+                    if row is None:
+                        continue
+                    self._send(session, row)
+                    mailbox.forget_unknown_recipient(session, row)  # e.g. an erasure's confirmation
+                    session.commit()
+                except Exception as exc:
+                    session.rollback()
+                    logger.error("outbox %d parked: %s", outbox_id, type(exc).__name__)
+                    row = mailbox.load_claimed_outbox(session, outbox_id, self.name)
+                    if row is not None:
+                        mailbox.park(session, row, describe_error(exc))
+                        session.commit()
         return len(ids)
 
     def _send(self, session: Session, row: OutboxMessage) -> None:
+        if not mailbox.valid_recipient(row.to):
+            mailbox.park(session, row, "ผู้รับไม่ใช่รหัสผู้ใช้ LINE (recipient is not a LINE id)")
+            logger.warning("outbox %d parked: its recipient is not a LINE user id", row.id)
+            return
         if row.kind == "push" and not _may_push(session, row.to):
             row.status = "skipped"
             row.last_error = "ผู้รับเลิกติดตามบัญชีแล้ว (unfollowed)"
             return
-        if row.reply_token:
-            token, row.reply_token = row.reply_token, None  # a token is tried once only
-            if row.reply_deadline is None or utcnow() < row.reply_deadline:
-                try:
-                    self.api.reply(token, row.messages)
-                except UnreadableAnswer:
+        if row.reply_token and self._reply(session, row):
+            return
+        self._push(session, row)
+
+    def _reply(self, session: Session, row: OutboxMessage) -> bool:
+        """Use the row's reply token; return False when the message must be pushed instead.
+
+        A token is good once, for about a minute. ``attempt_kind == "reply"`` on arrival means an
+        earlier call with it may have reached LINE (a crash, a time-out, a 5xx). While the token
+        is fresh, trying it again is safe: LINE either delivers (the first call never arrived)
+        or refuses the spent token. Once it is stale the outcome cannot be learnt, and a push
+        could be a second message: the row is left "unconfirmed" and never repeated.
+        """
+        token = row.reply_token or ""
+        tried = row.attempt_kind == "reply"
+        fresh = row.reply_deadline is None or utcnow() < row.reply_deadline
+        if not fresh:
+            row.reply_token = None
+            if tried:
+                row.status = "unconfirmed"
+                row.attempt_kind = None
+                row.last_error = "ไม่ทราบผลการตอบกลับ จึงไม่ส่งซ้ำ (reply outcome unknown)"
+                logger.warning("outbox %d: reply outcome unknown; not repeated", row.id)
+                return True
+            return False
+        for _ in range(REPLY_TRIES):
+            if not self._record_attempt(session, row, "reply"):
+                return True
+            try:
+                self.api.reply(token, row.messages)
+            except UnreadableAnswer:
+                self._mark_sent(row, "reply")
+            except PermanentLineError as exc:
+                if tried and exc.status == 400:
+                    # Refused while fresh: spent, by the earlier call that LINE accepted.
                     self._mark_sent(row, "reply")
-                    return
-                except LineError as exc:
-                    logger.info("outbox %d: reply failed (%s); pushing instead", row.id, exc)
-                else:
-                    self._mark_sent(row, "reply")
-                    return
+                    return True
+                logger.info("outbox %d: reply refused (%s); pushing instead", row.id, exc)
+                row.reply_token, row.attempt_kind = None, None  # refused: nothing delivered
+                return False
+            except LineError as exc:
+                if exc.status == 429:
+                    row.attempt_kind = None  # refused before use: the token is still unused
+                elif row.reply_deadline is None or utcnow() < row.reply_deadline:
+                    # Unknown outcome: ask again now, while the token can still tell.
+                    tried = True
+                    time.sleep(REPLY_RETRY_PAUSE)
+                    continue
+                self._retry_later(session, row, exc)
+            else:
+                self._mark_sent(row, "reply")
+            return True
+        self._retry_later(session, row, TransientLineError("LINE reply outcome still unknown"))
+        return True
+
+    def _push(self, session: Session, row: OutboxMessage) -> None:
+        """Push or multicast with the row's retry key: LINE takes a repeat as the same request."""
+        if not self._record_attempt(session, row, row.kind):
+            return
         try:
             if row.kind == "multicast":
                 self.api.multicast(row.to, row.messages, row.retry_key)
@@ -284,27 +399,40 @@ class Worker:
                 self._mark_sent(row, row.kind)
                 return
             row.status = "failed"
+            row.attempt_kind = None
             row.last_error = str(exc)
             row.request_id = exc.request_id
             logger.warning("outbox %d failed for good: %s", row.id, exc)
         except LineError as exc:
-            row.last_error = str(exc)
-            row.request_id = exc.request_id
-            if row.attempts >= mailbox.MAX_OUTBOX_ATTEMPTS:
-                row.status = "failed"
-                logger.warning("outbox %d gave up after %d tries", row.id, row.attempts)
-            else:
-                row.status = "pending"
-                row.next_attempt_at = utcnow() + mailbox.backoff(row.attempts)
-                logger.info("outbox %d will retry: %s", row.id, exc)
+            self._retry_later(session, row, exc)
         else:
             self._mark_sent(row, row.kind)
+
+    def _record_attempt(self, session: Session, row: OutboxMessage, kind: str) -> bool:
+        """Commit the attempt before calling LINE; False if the claim was lost meanwhile."""
+        recorded = mailbox.record_attempt(session, row, self.name, kind)
+        session.commit()
+        return recorded
+
+    def _retry_later(self, session: Session, row: OutboxMessage, exc: LineError) -> None:
+        row.last_error = str(exc)
+        row.request_id = exc.request_id
+        if row.attempts >= mailbox.MAX_OUTBOX_ATTEMPTS:
+            mailbox.park(session, row, f"ลองครบ {row.attempts} ครั้ง ({exc})")
+            logger.warning("outbox %d parked after %d tries", row.id, row.attempts)
+        else:
+            row.status = "pending"
+            row.claimed_by = None
+            row.next_attempt_at = utcnow() + mailbox.backoff(row.attempts)
+            logger.info("outbox %d will retry: %s", row.id, exc)
 
     @staticmethod
     def _mark_sent(row: OutboxMessage, via: str) -> None:
         row.status = "sent"
         row.sent_via = via
         row.sent_at = utcnow()
+        row.reply_token = None
+        row.attempt_kind = None
         row.last_error = None
 
     # --- photos ----------------------------------------------------------------------------
@@ -312,7 +440,7 @@ class Worker:
     def process_media(self, limit: int = 5) -> int:
         """Download photos from LINE into MEDIA_DIR before LINE deletes them."""
         with self.sessions() as session:
-            ids = mailbox.claim_media(session, self.name, limit)
+            ids = mailbox.claim_media(session, self.name, limit, self.lease)
             session.commit()
         for media_id in ids:
             with self.sessions() as session:
@@ -331,7 +459,7 @@ class Worker:
             return
         except LineError as exc:
             media.error = str(exc)
-            media.status = "failed" if media.attempts >= 8 else "pending"
+            media.status = "failed" if media.attempts >= mailbox.MAX_MEDIA_ATTEMPTS else "pending"
             media.next_attempt_at = utcnow() + mailbox.backoff(media.attempts)
             return
         if content_type not in IMAGE_TYPES or len(data) > MAX_IMAGE_BYTES:

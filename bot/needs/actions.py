@@ -1,5 +1,5 @@
 """Every change in a need's life, one function each: file, describe, add a photo or a place,
-recategorise, correct, change the status, merge, link to a project.
+recategorise, correct, change the status, merge, link to a project, rate and reopen.
 
 Each writes the row, the need's history event, the staff's audit entry and the messages to the
 resident together, in the caller's session (the caller commits). Views, the conversation,
@@ -10,23 +10,38 @@ words is ``bot.needs.erasure``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.needs import notify_division_reopened
 from bot.needs.classification import Classification
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS, status_label
 from bot.thai import be_year, to_bangkok
 from bot.wording import Wording, default_wording
 from storage import mailbox, staff
 from storage.base import utcnow
-from storage.models import Media, Resident, Submission, SubmissionEvent, TrainingLabel
+from storage.models import (
+    Community,
+    Forum,
+    Media,
+    Resident,
+    Submission,
+    SubmissionEvent,
+    TrainingLabel,
+)
 from storage.plan import Project, ProjectNeed, find_link
 
 # Statuses a link may move on to บรรจุในแผน; later or closing ones are left alone.
 PLANNABLE = {"new", "reviewing"}
+# "ยังไม่เรียบร้อย" this long after a need was done reopens it; later it starts a new need.
+REOPEN_WINDOW = timedelta(days=14)
+RATINGS = (5, 4, 3, 2, 1)
+# Where a reopened need goes back to in the queue.
+REOPENED_STATUS = "reviewing"
 
 
 def tracking_number(prefix: str, submission_id: int, moment: datetime) -> str:
@@ -52,15 +67,17 @@ def create_need(
     awaiting_description: bool = False,
     actor: str = "resident",
     now: datetime | None = None,
+    community: Community | None = None,
 ) -> Submission:
     """File a new need with its tracking number and a "created" history entry.
 
-    The community is the resident's; a photo or a place sent first waits for its description.
+    The community is the resident's (``community`` for a need without one); a photo or a
+    place sent first waits for its description.
     """
     now = now or utcnow()
     need = Submission(
         resident=resident,
-        community=resident.community if resident is not None else None,
+        community=resident.community if resident is not None else community,
         source=source,
         text=text,
         kind="need",
@@ -81,6 +98,50 @@ def create_need(
         "created",
         {"source": source, "kind": need.kind, "strategy": need.strategy},
         at=now,
+    )
+    return need
+
+
+def take_need(
+    session: Session,
+    *,
+    prefix: str,
+    source: str,
+    community: Community | None,
+    text: str,
+    classification: Classification | None,
+    actor: str,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    forum: Forum | None = None,
+    forum_rank: int | None = None,
+) -> Submission:
+    """File a need staff took by phone, on paper, at the counter or at a forum.
+
+    The contact (name, phone) is personal data: erased with the need, never in the audit.
+    """
+    need = create_need(
+        session,
+        None,
+        prefix=prefix,
+        text=text,
+        classification=classification,
+        source=source,
+        actor=actor,
+        community=community,
+    )
+    need.contact_name = contact_name or None
+    need.contact_phone = contact_phone or None
+    need.forum = forum
+    need.forum_rank = forum_rank
+    _audit(
+        session,
+        actor,
+        "submission.take",
+        need,
+        source=source,
+        contact=bool(contact_name or contact_phone),
+        forum_id=forum.id if forum is not None else None,
     )
     return need
 
@@ -184,8 +245,12 @@ def change_status(
     detail: str | None = None,
     merged_into: Submission | None = None,
     say: Wording | None = None,
+    photo_url: str | None = None,
 ) -> SubmissionEvent | None:
     """Move a need to ``status``, record it in its history and tell the resident.
+
+    Done, the resident's message asks for a rating (1–5) or "ยังไม่เรียบร้อย" with quick
+    replies, after the "after" photo at ``photo_url`` (an address LINE can fetch) if any.
 
     ``detail`` is the agency for ``out_of_scope`` and the reason for ``rejected``; a
     ``duplicate`` needs ``merged_into``. The resident's push goes through the outbox (in the
@@ -207,6 +272,8 @@ def change_status(
     if old == status and merged_into is None:
         return None
     need.status = status
+    if status == "done":
+        need.done_at = utcnow()
     if merged_into is not None:
         need.merged_into_id = merged_into.id
     if need.first_response_at is None and actor.startswith("user:"):
@@ -227,16 +294,45 @@ def change_status(
     )
     resident = need.resident
     if resident is not None and resident.active and resident.consent == "given":
-        text = status_message(
-            say or default_wording(), need, status, detail, merged_into, event.public_note
-        )
-        mailbox.enqueue(
-            session,
-            resident.line_user_id,
-            [{"type": "text", "text": text}],
-            purpose=f"status:{need.id}",
-        )
+        say = say or default_wording()
+        text = status_message(say, need, status, detail, merged_into, event.public_note)
+        messages: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        if status == "done":
+            messages = done_messages(say, need, text, photo_url)
+        mailbox.enqueue(session, resident.line_user_id, messages, purpose=f"status:{need.id}")
     return event
+
+
+def done_messages(
+    say: Wording, need: Submission, text: str, photo_url: str | None
+) -> list[dict[str, Any]]:
+    """Return the done push: the "after" photo if any, then the words with quick replies to
+    rate 1–5 or say "ยังไม่เรียบร้อย" (LINE shows the quick replies of the last message)."""
+    messages: list[dict[str, Any]] = []
+    if photo_url:
+        messages.append(
+            {
+                "type": "image",
+                "originalContentUrl": photo_url,
+                "previewImageUrl": f"{photo_url}/preview",
+            }
+        )
+    # Postback data as bot.residents.postbacks reads it (a=rate|reopen, s=<need id>, v=<1–5>).
+    items = [
+        _postback_item(say(f"rate_{n}"), urlencode({"a": "rate", "s": need.id, "v": n}))
+        for n in RATINGS
+    ]
+    items.append(_postback_item(say("not_fixed_button"), urlencode({"a": "reopen", "s": need.id})))
+    body = f"{text}\n{say('done_rate_prompt')}"
+    messages.append({"type": "text", "text": body, "quickReply": {"items": items}})
+    return messages
+
+
+def _postback_item(label: str, data: str) -> dict[str, Any]:
+    return {
+        "type": "action",
+        "action": {"type": "postback", "label": label[:20], "data": data, "displayText": label},
+    }
 
 
 def status_message(
@@ -274,6 +370,7 @@ def decide_status(
     internal_note: str | None = None,
     duplicate_of: Submission | None = None,
     say: Wording | None = None,
+    photo_url: str | None = None,
 ) -> bool:
     """Set a need's status as staff decide on its page; return False when nothing changed.
 
@@ -301,6 +398,7 @@ def decide_status(
             internal_note=internal_note,
             detail=detail or None,
             say=say,
+            photo_url=photo_url,
         )
         changed = event is not None
     if changed:
@@ -387,6 +485,123 @@ def _merge(
     if merged:
         _history(session, primary, actor, "merge", {"merged": [d.tracking_no for d in merged]})
     return merged
+
+
+# --- closing the loop ---------------------------------------------------------------------------
+
+
+def add_after_photo(
+    session: Session, need: Submission, path: str, content_type: str, size: int, *, actor: str
+) -> Media:
+    """Attach staff's "after" photo of the finished work (already stored under MEDIA_DIR)."""
+    media = Media(
+        submission=need,
+        role="after",
+        status="stored",
+        path=path,
+        content_type=content_type,
+        size=size,
+        attempts=0,
+    )
+    session.add(media)
+    _history(session, need, actor, "after_photo", {})
+    return media
+
+
+def add_staff_photo(
+    session: Session, need: Submission, path: str, content_type: str, size: int
+) -> Media:
+    """Attach a photo staff took with a need (already stored under MEDIA_DIR)."""
+    media = Media(
+        submission=need,
+        status="stored",
+        path=path,
+        content_type=content_type,
+        size=size,
+        attempts=0,
+    )
+    session.add(media)
+    return media
+
+
+def rank_forum_needs(
+    session: Session, forum: Forum, ranks: dict[int, int | None], *, actor: str
+) -> int:
+    """Give a forum's needs (by id) the rank the forum gave them; return how many changed."""
+    changed = 0
+    for need in session.scalars(select(Submission).where(Submission.forum_id == forum.id)):
+        if need.id in ranks and need.forum_rank != ranks[need.id]:
+            before, need.forum_rank = need.forum_rank, ranks[need.id]
+            _history(session, need, actor, "forum_rank", {"from": before, "to": need.forum_rank})
+            changed += 1
+    if changed:
+        staff.audit(session, _user_id(actor), "forum.rank", "forum", forum.id, changed=changed)
+    return changed
+
+
+def rate_need(session: Session, need: Submission, rating: int, now: datetime | None = None) -> None:
+    """Keep the resident's rating (1–5) of a finished need; a second tap replaces the first."""
+    if rating not in RATINGS:
+        raise ValueError(f"rating {rating!r}; expected one of {sorted(RATINGS)}")
+    need.rating = rating
+    need.rated_at = now or utcnow()
+    _history(session, need, "resident", "rated", {"rating": rating})
+
+
+def reopen_need(
+    session: Session,
+    need: Submission,
+    *,
+    prefix: str,
+    say: Wording | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """Answer the resident's "ยังไม่เรียบร้อย" about a done need; return the need to work on.
+
+    Within ``REOPEN_WINDOW`` of being done the need goes back to the queue (its reopen count
+    kept, its division alerted); later a new need starts, linked to the old one.
+    """
+    now = now or utcnow()
+    if need.status != "done":
+        raise ValueError("only a done need can be reopened")
+    if need.done_at is not None and now - need.done_at <= REOPEN_WINDOW:
+        need.status = REOPENED_STATUS
+        need.reopen_count = (need.reopen_count or 0) + 1
+        _history(
+            session,
+            need,
+            "resident",
+            "reopened",
+            {"from": "done", "to": REOPENED_STATUS, "count": need.reopen_count},
+            at=now,
+        )
+        notify_division_reopened(session, need)
+        return need
+    say = say or default_wording()
+    follow_up = create_need(
+        session,
+        need.resident,
+        prefix=prefix,
+        text=say("reopened_text", old=need.tracking_no),
+        source=need.source,
+        now=now,
+    )
+    follow_up.community = need.community
+    follow_up.strategy, follow_up.subarea, follow_up.kind = need.strategy, need.subarea, need.kind
+    follow_up.reopened_from_id = need.id
+    _history(session, need, "resident", "followed_up", {"by": follow_up.tracking_no}, at=now)
+    return follow_up
+
+
+def set_publishable(session: Session, need: Submission, publishable: bool, *, actor: str) -> bool:
+    """Allow or stop showing a need's words on the public pages; return False if unchanged."""
+    if need.publishable == publishable:
+        return False
+    need.publishable = publishable
+    _history(session, need, actor, "publishable", {"to": publishable})
+    _audit(session, actor, "submission.publishable", need, to=publishable)
+    session.flush()
+    return True
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -492,6 +707,10 @@ def _audit(
     session: Session, actor: str, action: str, target: Submission | Project, **details: Any
 ) -> None:
     """Add the staff member's audit entry; ``details`` are codes, ids and counts, never text."""
-    user_id = int(actor.split(":", 1)[1]) if actor.startswith("user:") else None
+    user_id = _user_id(actor)
     target_type = "project" if isinstance(target, Project) else "submission"
     staff.audit(session, user_id, action, target_type, target.id, **details)
+
+
+def _user_id(actor: str) -> int | None:
+    return int(actor.split(":", 1)[1]) if actor.startswith("user:") else None

@@ -2,8 +2,10 @@
 older than the retention period the privacy notice promises (``bot.retention``).
 
 What stays of an erased need is the anonymous count: category, community, status, dates and
-the codes of its history. Its words, photos (rows and files), place, the notes staff wrote
-about it, the words of its training labels and of the survey answer it came from all go.
+the codes of its history. Its words, photos (rows and files, staff's "after" photos too),
+place, contact (a need taken by phone or at the counter), the notes staff wrote about it, the
+words of its training labels and of the survey answer it came from, and who filed it through a
+partner app (Open311: email, name, phone) all go.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage import mailbox, search, simulator
+from bot import opendata
+from storage import mailbox, open311, search, simulator
 from storage.base import utcnow
 from storage.models import Media, Resident, Submission, SubmissionEvent
 from storage.submissions import forget_label_texts
@@ -93,6 +96,15 @@ def erase_older_than(
     return len(old)
 
 
+def erase_need(
+    session: Session, need: Submission, media_dir: str | Path, now: datetime | None = None
+) -> None:
+    """Erase one need's personal content as staff were asked (a resident who called, came to
+    the counter or wrote has no LINE account to ask from); the anonymous count stays."""
+    redact(session, [need], media_dir, now or utcnow())
+    logger.info("submission %d redacted on request", need.id)
+
+
 def redact(
     session: Session, submissions: list[Submission], media_dir: str | Path, now: datetime
 ) -> tuple[int, int]:
@@ -110,12 +122,16 @@ def redact(
         submission.latitude = None
         submission.longitude = None
         submission.address = None
+        submission.contact_name = None
+        submission.contact_phone = None
         submission.redacted_at = now
     ids = [s.id for s in submissions]
     if ids:
         _forget_history_words(session, ids)
         forget_label_texts(session, ids)
         forget_answer_texts(session, submission_ids=ids)
+        open311.forget_reporters(session, ids)  # a partner app's reporter: email, name, phone
+        opendata.bring_forward(session)  # the open-data files drop them at the next check
     session.flush()
     if ids:
         search.forget_erased(session)  # the search index's own copy of the trigrams too

@@ -18,10 +18,12 @@ from flask import Flask
 from bot.line.events import IncomingEvent
 from bot.residents import (
     basics,
+    closing,
     community,
     consent,
     my_data,
     needs,
+    news,
     postbacks,
     status,
 )
@@ -51,6 +53,8 @@ COMMANDS: dict[str, Callable[[Turn], Messages]] = {
     "consent": basics.on_already_consented,
     "decline": consent.decline,
     "community": lambda turn: community.page(turn, 1),
+    "news_off": news.turn_off,
+    "news_on": news.turn_on,
 }
 
 # Buttons (postback actions); each checks that what it touches is the sender's own.
@@ -65,6 +69,8 @@ BUTTONS: dict[str, Callable[[Turn, postbacks.Postback], Messages]] = {
     "done": needs.on_done,
     "del": my_data.on_delete,
     "nodel": my_data.on_cancel,
+    "rate": closing.on_rate,
+    "reopen": closing.on_reopen,
 }
 
 
@@ -99,14 +105,17 @@ def handle_event(
 def handle_follow(context: Context, event: IncomingEvent) -> Messages:
     """Greet a follower and ask for consent (or welcome them back)."""
     resident, _created = residents.get_or_create_resident(context.session, event.user_id or "")
+    if not residents.follow_changed(context.session, resident, True, event.timestamp_ms):
+        return []  # they unfollowed after this follow: LINE redelivered it late
     return consent.on_follow(Turn(context, event, resident))
 
 
 def handle_unfollow(context: Context, event: IncomingEvent) -> Messages:
-    """Mark the resident inactive: no more pushes (a later follow reactivates)."""
+    """Mark the resident inactive: no more pushes (a later follow reactivates; an unfollow
+    older than the latest follow, redelivered late, changes nothing)."""
     resident = residents.get_resident(context.session, event.user_id or "")
     if resident is not None:
-        residents.set_active(context.session, resident, False)
+        residents.follow_changed(context.session, resident, False, event.timestamp_ms)
     return []
 
 

@@ -25,7 +25,6 @@ def privacy_notice(turn: Turn) -> Message:
 
 def on_follow(turn: Turn) -> list[Message]:
     """Greet a new (or returning) follower; ask for consent unless it was given before."""
-    residents.set_active(turn.session, turn.resident, True)
     if turn.resident.consent == "given":
         return [r.text(turn.say("greeting_back", name=turn.name()), community.start_items(turn))]
     # The name is shown, not kept: it is stored only once the resident consents.

@@ -13,8 +13,21 @@ from urllib.parse import parse_qsl, urlencode
 from bot.residents.replies import MAX_DATA
 
 # consent, community page, community, fix category (top 3), all strategies, one strategy's
-# sub-areas, set category, done, delete (confirm / cancel)
-ACTIONS = {"consent", "page", "com", "fix", "all", "str", "cat", "done", "del", "nodel"}
+# sub-areas, set category, done, delete (confirm / cancel), rate a finished need, "not fixed yet"
+ACTIONS = {
+    "consent",
+    "page",
+    "com",
+    "fix",
+    "all",
+    "str",
+    "cat",
+    "done",
+    "del",
+    "nodel",
+    "rate",
+    "reopen",
+}
 _VALUE = re.compile(r"^[A-Za-z0-9.\-_]{1,40}$")
 
 

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from bot.accounts import ROLE_LABELS, load_user
 from bot.needs.statuses import STATUS_LABELS
-from bot.staff import plan, queue
+from bot.staff import plan, project_news, queue
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         ),
     )
     queue.register_detail_panel(app, "plan/_detail_panel.html")
+    project_news.init_app(app)
 
 
 def home() -> Response:

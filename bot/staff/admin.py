@@ -1,4 +1,5 @@
-"""Admin pages: staff accounts, communities, the taxonomy (read-only) and the audit log."""
+"""Admin pages: staff accounts, communities, the taxonomy (read-only), the audit log, and the
+mailbox (LINE events and messages the worker set aside)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from bot.accounts import ROLE_LABELS, audit, current_staff, password_words, role_required
 from bot.db import get_session
+from bot.line import worker
 from bot.needs import classification
 from bot.staff.queries import communities as list_communities
-from storage import staff
+from storage import mailbox, staff
 from storage.models import Community
 from storage.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 
@@ -297,3 +299,41 @@ def audit_log() -> str:
         action=action or "",
         role_labels=ROLE_LABELS,
     )
+
+
+# --- mailbox: rows the worker parked -------------------------------------------------------
+
+MAILBOX_ACTIONS = {"retry": mailbox.retry_parked, "discard": mailbox.discard_parked}
+
+
+@bp.get("/mailbox")
+@role_required("admin")
+def mailbox_page() -> str:
+    """Show inbox and outbox counts by status and the parked rows, with retry and discard."""
+    session = get_session()
+    return render_template(
+        "dashboard/admin_mailbox.html",
+        counts=mailbox.status_counts(session),
+        parked={kind: mailbox.parked(session, kind) for kind in mailbox.PARKED_KINDS},
+    )
+
+
+@bp.post("/mailbox/<kind>/<action>")
+@role_required("admin")
+def mailbox_action(kind: str, action: str) -> Response:
+    """Retry or discard the chosen parked rows (inbox events or outbox messages)."""
+    if kind not in mailbox.PARKED_KINDS or action not in MAILBOX_ACTIONS:
+        abort(404)
+    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})
+    if not ids:
+        flash("กรุณาเลือกอย่างน้อยหนึ่งรายการ", "error")
+        return redirect(url_for("admin.mailbox_page"))
+    session = get_session()
+    done = MAILBOX_ACTIONS[action](session, kind, ids)
+    audit(f"mailbox.{action}", kind, None, ids=ids[:100], count=done)
+    session.commit()
+    if action == "retry":
+        worker.wake()
+    verb = "ส่งกลับเข้าคิว" if action == "retry" else "ยกเลิก"
+    flash(f"{verb}แล้ว {done} รายการ", "success")
+    return redirect(url_for("admin.mailbox_page"))

@@ -15,15 +15,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.accounts import current_staff, role_required, visible_submissions
 from bot.db import get_session
 from bot.needs.classification import taxonomy
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff.charts import bar_chart, line_chart
-from bot.staff.queries import communities
+from bot.staff.queries import SOURCES, communities
 from bot.thai import BANGKOK, month_label, week_label
 from storage.base import utcnow
 from storage.models import Submission
@@ -142,6 +142,61 @@ def compute_stats(session: Session, base: Select[Any]) -> Stats:
         by_kind=sorted(kinds.items(), key=lambda item: (-item[1], item[0])),
         matrix=matrix,
     )
+
+
+@dataclass(frozen=True)
+class Closing:
+    """How residents judged finished needs of one group: ratings and "ยังไม่เรียบร้อย"."""
+
+    done: int  # needs marked done at least once
+    rated: int
+    rating_sum: int
+    reopened: int  # done needs the resident said were not fixed (reopened or followed up)
+
+    @property
+    def average(self) -> float | None:
+        """The mean rating (1–5), None when nobody rated."""
+        return self.rating_sum / self.rated if self.rated else None
+
+    @property
+    def reopen_rate(self) -> float | None:
+        """The share of done needs said to be not fixed (0–1), None when none was done."""
+        return self.reopened / self.done if self.done else None
+
+
+def closing_by(session: Session, base: Select[Any], group: Any) -> dict[Any, Closing]:
+    """Return satisfaction and reopen rate per value of ``group``, a Submission column: the
+    strategy today; a division's column once needs have divisions (issue 11 §1)."""
+    follow_up = aliased(Submission)
+    not_fixed = or_(
+        Submission.reopen_count > 0,
+        exists().where(follow_up.reopened_from_id == Submission.id),
+    )
+    rows = session.execute(
+        base.where(Submission.done_at.is_not(None))
+        .with_only_columns(
+            group,
+            func.count(Submission.id),
+            func.count(Submission.rating),
+            func.coalesce(func.sum(Submission.rating), 0),
+            func.coalesce(func.sum(case((not_fixed, 1), else_=0)), 0),
+        )
+        .group_by(group)
+    ).all()
+    return {
+        key: Closing(done=n, rated=rated, rating_sum=int(total), reopened=int(reopened))
+        for key, n, rated, total, reopened in rows
+    }
+
+
+def source_counts(session: Session, base: Select[Any]) -> dict[str, int]:
+    """Return needs per channel: LINE, survey, forum (ประชาคม), phone, paper, counter."""
+    rows = session.execute(
+        base.with_only_columns(Submission.source, func.count(Submission.id)).group_by(
+            Submission.source
+        )
+    )
+    return {source: n for source, n in rows}
 
 
 def daily_counts(session: Session, base: Select[Any], since: date) -> dict[date, int]:
@@ -274,8 +329,13 @@ def index() -> str:
             .limit(MAP_LIMIT)
         )
     ]
+    closing = closing_by(session, period, Submission.strategy)
+    closing_rows = [(code, name, closing[code]) for code, name in strategy_rows if code in closing]
+    sources = source_counts(session, period)
     return render_template(
         "overview/index.html",
+        closing_rows=closing_rows,
+        source_rows=[(label, sources[code]) for code, label in SOURCES.items() if code in sources],
         months=months,
         periods=PERIODS,
         stats=stats,

@@ -6,14 +6,29 @@ submission page (read-only, through ``plan/_link_form.html``).
 
 from __future__ import annotations
 
+import io
 import logging
+import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
+from PIL import Image, UnidentifiedImageError
 from werkzeug.wrappers import Response
 from wtforms import (
+    DateField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -53,6 +68,10 @@ PROGRAMMES = (
     "งบกลาง",
 )
 
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# Milestone photos are re-encoded to this width at most (and lose their EXIF, GPS included).
+PHOTO_WIDTH = 1600
 
 # --- forms ------------------------------------------------------------------------------------
 
@@ -137,6 +156,43 @@ class ProjectForm(FlaskForm):
     def budgets(self) -> dict[int, str]:
         """Return the typed budget per plan year."""
         return {year: field.data or "" for year, field in self.budget_fields()}
+
+
+class ProgressForm(FlaskForm):
+    """Where a project stands: stage, reason (for cancelled/postponed), percent done, spent."""
+
+    execution = SelectField(
+        "สถานะการดำเนินงาน",
+        choices=[SelectChoice(k, v) for k, v in store.EXECUTION.items()],
+        validators=[DataRequired("กรุณาเลือกสถานะการดำเนินงาน")],
+    )
+    execution_reason = TextAreaField("เหตุผลที่ยกเลิก/ชะลอ", validators=[Length(max=2000)])
+    percent_done = IntegerField(
+        "ความคืบหน้า (ร้อยละ)",
+        validators=[Optional(), NumberRange(0, 100, "ความคืบหน้าต้องอยู่ระหว่าง 0-100")],
+    )
+    spent = StringField("ใช้จ่ายจริง (บาท)", validators=[_amount])
+
+    def validate_execution_reason(self, field: TextAreaField) -> None:
+        if self.execution.data in store.NEEDS_REASON and not (field.data or "").strip():
+            raise ValidationError("กรุณาระบุเหตุผลที่ยกเลิกหรือชะลอโครงการ")
+
+
+class MilestoneForm(FlaskForm):
+    """A dated milestone with an optional photo of the work."""
+
+    held_on = DateField("วันที่", validators=[DataRequired("กรุณาระบุวันที่")])
+    title = StringField(
+        "ความคืบหน้า", validators=[DataRequired("กรุณากรอกความคืบหน้า"), Length(max=300)]
+    )
+    note = TextAreaField("รายละเอียด", validators=[Length(max=2000)])
+    photo = FileField(
+        "รูปภาพ (ถ้ามี)",
+        validators=[
+            FileAllowed(["jpg", "jpeg", "png", "webp"], "รองรับเฉพาะไฟล์รูป jpg, png หรือ webp"),
+            FileSize(MAX_PHOTO_BYTES, message="รูปภาพต้องมีขนาดไม่เกิน 10 MB"),
+        ],
+    )
 
 
 def plan_years() -> tuple[int, ...]:
@@ -296,6 +352,103 @@ def project(project_id: int) -> str:
         names=_names(tax),
         origins=store.ORIGINS,
     )
+
+
+@bp.route("/projects/<int:project_id>/progress", methods=["GET", "POST"])
+@role_required("admin", "staff")
+def progress(project_id: int) -> str | Response:
+    """Update a project's stage, percent done and spending; list and add milestones."""
+    session = get_session()
+    item = store.get_project(session, project_id) or abort(404)
+    form = ProgressForm(
+        data={
+            "execution": item.execution,
+            "execution_reason": item.execution_reason,
+            "percent_done": item.percent_done,
+            "spent": f"{item.spent:,.2f}" if item.spent is not None else "",
+        }
+        if request.method == "GET"
+        else None
+    )
+    milestone_form = MilestoneForm(formdata=None)
+    if form.validate_on_submit():
+        changes = store.set_progress(
+            item,
+            execution=form.execution.data,
+            reason=form.execution_reason.data,
+            percent_done=form.percent_done.data,
+            spent=form.spent.data,
+        )
+        if changes:
+            audit(
+                "project.progress",
+                "project",
+                item.id,
+                fields=sorted(changes),
+                execution=item.execution,
+            )
+        session.commit()
+        flash("บันทึกความคืบหน้าแล้ว", "success")
+        if changes.get("execution") and item.execution in store.NEWS_STAGES:
+            flash("ประชาชนที่เสนอเรื่องในโครงการนี้จะได้รับแจ้งทาง LINE", "info")
+        return redirect(url_for("plan.progress", project_id=item.id))
+    return _progress_page(item, form, milestone_form)
+
+
+@bp.post("/projects/<int:project_id>/milestones")
+@role_required("admin", "staff")
+def add_milestone(project_id: int) -> str | Response:
+    """Add a dated milestone with an optional photo (re-encoded, metadata dropped)."""
+    session = get_session()
+    item = store.get_project(session, project_id) or abort(404)
+    milestone_form = MilestoneForm()
+    if milestone_form.validate_on_submit():
+        photo = milestone_form.photo.data
+        saved: tuple[str, str] | None = None
+        if photo:
+            saved = _save_photo(item.id, photo.read())
+            if saved is None:
+                milestone_form.photo.errors = ["อ่านไฟล์รูปภาพไม่ได้ กรุณาเลือกไฟล์รูปอื่น"]
+        if not photo or saved is not None:
+            milestone = store.add_milestone(
+                session,
+                item,
+                held_on=milestone_form.held_on.data,
+                title=milestone_form.title.data,
+                note=milestone_form.note.data or "",
+                photo_path=saved[0] if saved else None,
+                photo_type=saved[1] if saved else None,
+                created_by=current_staff().actor,
+            )
+            audit("project.milestone", "project", item.id, milestone_id=milestone.id)
+            session.commit()
+            flash("บันทึกความคืบหน้าแล้ว", "success")
+            return redirect(url_for("plan.progress", project_id=item.id))
+    form = ProgressForm(formdata=None, data={"execution": item.execution})
+    return _progress_page(item, form, milestone_form)
+
+
+def _progress_page(item: store.Project, form: ProgressForm, milestone_form: MilestoneForm):
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "plan/progress.html", project=item, form=form, milestone_form=milestone_form
+    ), status
+
+
+def _save_photo(project_id: int, data: bytes) -> tuple[str, str] | None:
+    """Re-encode an uploaded photo as JPEG under MEDIA_DIR; return (relative path, type)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            picture = image.convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return None
+    picture.thumbnail((PHOTO_WIDTH, PHOTO_WIDTH))
+    relative = Path("projects") / str(project_id) / f"{uuid.uuid4().hex}.jpg"
+    target = Path(current_app.config["MEDIA_DIR"]) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(target, "JPEG", quality=85)
+    return relative.as_posix(), "image/jpeg"
 
 
 # --- linking ----------------------------------------------------------------------------------

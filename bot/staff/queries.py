@@ -26,7 +26,15 @@ from storage import search
 from storage.models import Community, Media, Submission
 
 SORTS = {"new": "ใหม่ล่าสุดก่อน", "old": "เก่าสุดก่อน", "confidence": "ความมั่นใจต่ำสุดก่อน"}
-SOURCES = {"line": "LINE", "survey": "แบบสำรวจ", "staff": "เจ้าหน้าที่บันทึก"}
+SOURCES = {
+    "line": "LINE",
+    "survey": "แบบสำรวจ",
+    "staff": "เจ้าหน้าที่บันทึก",
+    "phone": "โทรศัพท์",
+    "paper": "หนังสือ/กระดาษ",
+    "counter": "ติดต่อที่สำนักงาน",
+    "forum": "ประชาคม",
+}
 MAX_SEARCH = 100
 
 

@@ -42,7 +42,7 @@ from bot.db import get_session
 from bot.needs import actions
 from bot.needs.classification import taxonomy
 from bot.needs.statuses import NEEDS_DETAIL, STATUS_LABELS
-from bot.staff import duplicates, queries
+from bot.staff import closing, duplicates, queries, uploads
 from bot.wording import current_wording
 from storage.models import Media, Submission, SubmissionEvent
 from storage.staff import User
@@ -235,13 +235,18 @@ def detail(submission_id: int) -> str:
         merged=merged,
         primary=primary,
         reporters=reporters,
-        photos=[m for m in submission.media if m.status == "stored"],
+        photos=[m for m in submission.media if m.status == "stored" and m.role != "after"],
+        after_photos=[m for m in submission.media if m.status == "stored" and m.role == "after"],
         pending_photos=[m for m in submission.media if m.status != "stored"],
+        reopened_from=session.get(Submission, submission.reopened_from_id)
+        if submission.reopened_from_id
+        else None,
         history=submission.history,
         needs_detail=NEEDS_DETAIL,
         tile_url=current_app.config.get("TILE_URL") or "",
         actor_names=_actor_names(session, submission.history),
         detail_panels=_extras().detail_panels,
+        sources=queries.SOURCES,
         **_labels(),
     )
 
@@ -337,10 +342,14 @@ def _status_error(status: str, detail: str, target: Submission | None) -> str | 
 @bp.post("/submissions/<int:submission_id>/status")
 @role_required(*TRIAGE_ROLES)
 def status(submission_id: int) -> Response:
-    """Change the status; the resident is told through the outbox (internal notes never)."""
+    """Change the status; the resident is told through the outbox (internal notes never).
+
+    Marking it done may carry an "after" photo of the work, sent to the resident with it.
+    """
     session = get_session()
     user = current_staff()
     submission = _load_visible(submission_id)
+    uploads.allow_upload(request)
     new = (request.form.get("status") or "").strip()
     detail = _note("detail")
     public_note = _note("public_note")
@@ -354,6 +363,19 @@ def status(submission_id: int) -> Response:
     if error:
         flash(error, "error")
         return redirect(_detail_url(submission, "status"))
+    photo_url = None
+    upload = request.files.get("after_photo")
+    if new == "done" and uploads.chosen(upload) and submission.status != "done":
+        try:
+            stored = uploads.store_photo(upload, current_app.config["MEDIA_DIR"])
+        except ValueError as exc:
+            flash(str(exc), "error")
+            return redirect(_detail_url(submission, "status"))
+        photo = actions.add_after_photo(
+            session, submission, stored.path, stored.content_type, stored.size, actor=user.actor
+        )
+        session.flush()
+        photo_url = closing.after_photo_url(photo)
     try:
         changed = actions.decide_status(
             session,
@@ -365,8 +387,10 @@ def status(submission_id: int) -> Response:
             internal_note=internal_note,
             duplicate_of=target,
             say=current_wording(),
+            photo_url=photo_url,
         )
     except ValueError as exc:
+        session.rollback()
         flash(str(exc), "error")
         return redirect(_detail_url(submission, "status"))
     if not changed:
@@ -375,6 +399,22 @@ def status(submission_id: int) -> Response:
     session.commit()
     flash(f"เปลี่ยนสถานะเป็น “{STATUS_LABELS[new]}” แล้ว", "success")
     return redirect(_detail_url(submission))
+
+
+@bp.post("/submissions/<int:submission_id>/publishable")
+@role_required(*TRIAGE_ROLES)
+def publishable(submission_id: int) -> Response:
+    """Allow or stop showing the need's words on the public pages (audited)."""
+    session = get_session()
+    submission = _load_visible(submission_id)
+    wanted = request.form.get("publishable") == "1"
+    if actions.set_publishable(session, submission, wanted, actor=current_staff().actor):
+        session.commit()
+        flash(
+            "อนุญาตให้แสดงข้อความบนหน้าสาธารณะแล้ว" if wanted else "ซ่อนข้อความจากหน้าสาธารณะแล้ว",
+            "success",
+        )
+    return redirect(_detail_url(submission, "publish"))
 
 
 @bp.post("/submissions/<int:submission_id>/merge")

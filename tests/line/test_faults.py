@@ -152,31 +152,101 @@ def test_a_message_the_sdk_refuses_fails_without_stopping_the_worker(session, wo
 # --- LINE failing: reply -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault", ["500", "429", "timeout", "400"])
-def test_a_failed_reply_becomes_a_push(line, session, line_api, fault):
-    expectation = line_api.server.expect_oneshot_request("/v2/bot/message/reply")
-    if fault == "timeout":
-        expectation.respond_with_handler(_slow_ok)
-    else:
-        expectation.respond_with_response(_answer(int(fault), "Invalid reply token"))
+def test_a_refused_reply_token_becomes_a_push(line, session, line_api):
+    line_api.server.expect_oneshot_request("/v2/bot/message/reply").respond_with_response(
+        _answer(400, "Invalid reply token")
+    )
     event = line_events.text("ไฟถนนดับทั้งซอย")
     line.send(event)
-    if fault == "timeout":
-        # The push right after the timed-out reply met a busy stand-in; it is retried later.
-        time.sleep(TIMEOUT * 2.5)
-        row = session.scalars(select(OutboxMessage)).one()
-        _make_due(session, OutboxMessage, row.id)
-        line.worker.drain()
-    assert len(line_api.requests("reply")) == 1  # a reply token is tried once only
-    pushes = line_api.sent("push")
-    # After a time-out the stand-in saw the first push late, then its retry: LINE keeps one
-    # of the two because both carry the row's retry key.
-    assert len(pushes) == (2 if fault == "timeout" else 1)
-    assert {p["to"] for p in pushes} == {event["source"]["userId"]}
-    session.expire_all()
+    assert len(line_api.requests("reply")) == 1
+    assert [p["to"] for p in line_api.sent("push")] == [event["source"]["userId"]]
     row = session.scalars(select(OutboxMessage)).one()
     assert row.status == "sent" and row.sent_via == "push"
-    assert set(_retry_keys(line_api)) == {row.retry_key}
+    assert _retry_keys(line_api) == [row.retry_key]
+
+
+def test_a_rate_limited_reply_is_tried_again_with_its_unused_token(line, session, line_api):
+    line_api.server.expect_oneshot_request("/v2/bot/message/reply").respond_with_response(
+        _answer(429, "Too many requests")
+    )
+    line.send(line_events.text("ไฟถนนดับทั้งซอย"))
+    row = session.scalars(select(OutboxMessage)).one()
+    assert row.status == "pending" and row.attempt_kind is None  # known unused
+    _make_due(session, OutboxMessage, row.id)
+    line.worker.drain()
+    row = _outbox(session, row.id)
+    assert row.status == "sent" and row.sent_via == "reply"
+    assert len(line_api.requests("reply")) == 2 and line_api.sent("push") == []
+    assert len(line_api.delivered()) == 1
+
+
+def _took_it_but_failed(line_api, fault: str):
+    """LINE takes the reply (the token is spent) but the bot learns nothing or a 5xx."""
+
+    def handler(request: Request) -> Response:
+        line_api.accept_reply(request)
+        if fault == "timeout":
+            time.sleep(TIMEOUT * 2.5)
+            return Response("{}", content_type="application/json")
+        return _answer(500)
+
+    return handler
+
+
+@pytest.mark.parametrize("fault", ["timeout", "500"])
+def test_a_reply_that_may_have_arrived_is_confirmed_by_its_spent_token(
+    line, session, line_api, fault
+):
+    line_api.server.expect_oneshot_request("/v2/bot/message/reply").respond_with_handler(
+        _took_it_but_failed(line_api, fault)
+    )
+    line.send(line_events.text("ไฟถนนดับทั้งซอย"))
+    row = session.scalars(select(OutboxMessage)).one()
+    if row.status == "pending":  # the stand-in is single-threaded: still busy being slow
+        assert row.attempt_kind == "reply"
+        time.sleep(TIMEOUT * 2.5)
+        _make_due(session, OutboxMessage, row.id)
+        line.worker.drain()
+    row = _outbox(session, row.id)
+    # Tried again while fresh, LINE refuses the spent token: it was delivered the first time.
+    assert row.status == "sent" and row.sent_via == "reply" and row.reply_token is None
+    assert len(line_api.requests("reply")) >= 2 and line_api.sent("push") == []
+    assert len(line_api.delivered()) == 1
+
+
+def test_a_reply_that_failed_before_reaching_line_is_delivered_by_the_retry(
+    line, session, line_api
+):
+    line_api.server.expect_oneshot_request("/v2/bot/message/reply").respond_with_response(
+        _answer(502)
+    )
+    line.send(line_events.text("ไฟถนนดับทั้งซอย"))
+    row = session.scalars(select(OutboxMessage)).one()
+    # Asked again at once, while the token is fresh.
+    assert row.status == "sent" and row.sent_via == "reply"
+    assert len(line_api.requests("reply")) == 2
+    assert len(line_api.delivered()) == 1
+
+
+def test_a_reply_of_unknown_outcome_is_never_pushed_once_its_token_is_stale(
+    session, worker, line_api
+):
+    # As a worker that died during its reply call leaves the row, found after the token's
+    # minute: LINE may have it, and nothing can tell.
+    row = mailbox.enqueue(
+        session,
+        "U" + "e" * 32,
+        [{"type": "text", "text": "รับเรื่องแล้วค่ะ"}],
+        purpose="reply",
+        reply_token="token-of-a-dead-worker",
+        reply_deadline=utcnow() - timedelta(seconds=1),
+    )
+    row.attempt_kind = "reply"
+    session.commit()
+    worker.drain()
+    row = _outbox(session, row.id)
+    assert row.status == "unconfirmed" and row.reply_token is None
+    assert line_api.requests("reply") == [] and line_api.requests("push") == []
 
 
 def test_a_stale_reply_token_is_not_used(line, line_api):

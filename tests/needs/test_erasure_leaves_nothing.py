@@ -46,6 +46,7 @@ class Markers:
     note: str  # what staff wrote about the need (notes, reason)
     search: str  # what staff searched for
     chat: str  # the simulator's chat
+    contact: str  # the contact of a need the resident gave by phone
 
     @classmethod
     def new(cls) -> Markers:
@@ -196,6 +197,18 @@ def plant(app, line, line_api, session, make_user, login, monkeypatch, m: Marker
         },
     )
     line.worker.drain()  # the status push
+    # The same resident also called the office: staff took a need with their contact.
+    staff_client.post(
+        "/dashboard/intake/new",
+        data={
+            "source": "phone",
+            "community": str(resident.community_id),
+            "text": f"โทรมาแจ้งว่าไฟดับ {m.text}",
+            "contact_name": f"คุณ {m.contact}",
+            "contact_phone": "0812345678",
+            "contact_consent": "1",
+        },
+    )
 
     # The simulator keeps a pretend LINE chat in the same database.
     session.add(SimulatorResident(user_id=m.user, display_name=m.name, following=True))
@@ -224,6 +237,7 @@ PLANTED = {
     "failing": "inbox_events.payload",
     "note": "submission_events.public_note",
     "chat": "simulator_messages.message",
+    "contact": "submissions.contact_name",
 }
 
 
@@ -248,13 +262,23 @@ def planted(app, line, line_api, session, make_user, login, monkeypatch, caplog)
     return mine, others
 
 
-def test_erasure_on_request_leaves_no_marker_anywhere(app, line, line_api, planted, caplog):
+def test_erasure_on_request_leaves_no_marker_anywhere(
+    app, line, line_api, planted, caplog, make_user, login
+):
     mine, others = planted
     if session_factory(app).kw["bind"].dialect.name == "sqlite":  # the index saw the words
         assert "search index" in where_found(app, mine.all(), "")["text"]
     line.send(line_events.text("ลบข้อมูลของฉัน", mine.user))
     press(line, button(last(line_api), "ยืนยันลบข้อมูล"), mine.user)
     line.worker.drain()
+    # What they gave by phone has no LINE account behind it: an admin erases it on request.
+    admin = app.test_client()
+    login(admin, make_user("admin"))
+    with session_factory(app)() as session:
+        called = session.scalar(
+            select(Submission.id).where(Submission.contact_name.contains(mine.contact))
+        )
+    admin.post(f"/dashboard/intake/erase/{called}", data={"confirm": "1"})
     confirmation = line_api.sent("reply")[-1]["messages"][0]["text"]
     assert "ลบข้อมูลของท่านเรียบร้อยแล้ว" in confirmation  # sent, then forgotten
 

@@ -243,6 +243,7 @@ def test_surveys_plug_into_the_conversation_and_the_worker(app):
     assert residents.handlers(app) == (answering.try_handle,)
     jobs = [job.name for job in app.extensions[worker.EXTENSION].jobs]
     assert "surveys" in jobs and "privacy.purge" in jobs  # the daily purge registers itself too
+    assert "opendata.dump" in jobs  # and the daily open-data files
 
 
 def test_messages_are_plain_json(session, classifier):

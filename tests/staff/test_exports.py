@@ -175,7 +175,8 @@ def test_submissions_csv_honours_filters_and_counts_residents(
         staff_client.get("/dashboard/exports/submissions.csv?strategy=LPN-S7&status=reviewing")
     )
     assert rows[0] == ["เลขที่เรื่อง", "วันที่แจ้ง", "ชุมชน", "ยุทธศาสตร์", "แนวทาง", "ประเภท",
-                       "สถานะ", "ข้อความ", "มีภาพถ่าย", "ตำแหน่ง", "จำนวนผู้แจ้ง", "โครงการ"]  # fmt: skip
+                       "สถานะ", "ข้อความ", "มีภาพถ่าย", "ตำแหน่ง", "จำนวนผู้แจ้ง", "โครงการ",
+                       "ช่องทาง"]  # fmt: skip
     assert len(rows) == 2  # the merged duplicate is hidden, as in the queue
     row = rows[1]
     assert row[0] == drain.tracking_no
@@ -188,6 +189,7 @@ def test_submissions_csv_honours_filters_and_counts_residents(
     assert row[9] == "18.570000, 99.010000"
     assert row[10] == "2"  # the submission's own (anonymous) reporter and the merged resident
     assert row[11] == "วางท่อ"
+    assert row[12] == "LINE"  # forum, phone and counter needs are told apart
 
     everything = csv_rows(staff_client.get("/dashboard/exports/submissions.csv"))
     assert len(everything) == 4

@@ -48,6 +48,8 @@ SUBMISSION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("location", "ตำแหน่ง"),
     ("residents", "จำนวนผู้แจ้ง"),
     ("projects", "โครงการ"),
+    # LINE, a survey, a forum (ประชาคม), by phone, on paper, at the counter.
+    ("source", "ช่องทาง"),
 )
 
 
@@ -140,6 +142,7 @@ def submission_rows(
             yield {
                 "tracking_no": s.tracking_no,
                 "created_at": s.created_at,
+                "source": queries.SOURCES.get(s.source, s.source),
                 "community": communities.get(s.community_id, ""),
                 "strategy": names.get(s.strategy or "", s.strategy or ""),
                 "subarea": names.get(s.subarea or "", s.subarea or ""),

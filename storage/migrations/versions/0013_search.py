@@ -4,7 +4,7 @@ The queue's search is a substring match (Thai has no spaces); this indexes it by
 a GIN index on PostgreSQL, an FTS5 table kept by triggers on SQLite (see storage.search).
 
 Revision ID: 0013_search
-Revises: 0007_privacy
+Revises: 0012_outbox
 Create Date: 2026-11-30 18:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from storage import search
 
 revision: str = "0013_search"
-down_revision: str | None = "0007_privacy"
+down_revision: str | None = "0012_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
