@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,9 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     progress: list[dict[str, Any]] = []
     first_done_at = None
+    stopped = threading.Event()
+    # SIGTERM ends the run early and still reports what was measured.
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        while True:
-            time.sleep(10)
+        while not stopped.is_set():
+            stopped.wait(10)
             with engine.connect() as connection:
                 depths = queue_depths(connection)
             elapsed = time.monotonic() - began

@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, func, insert, select, text, update
+from sqlalchemy import JSON, event, func, insert, select, text, update
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
@@ -308,20 +308,39 @@ def route_all(app, rng: random.Random) -> None:
               file=sys.stderr)  # fmt: skip
 
 
-def measure(client, url: str, runs: int) -> dict[str, float]:
-    """Request ``url`` once to warm up, then ``runs`` times; return timings in ms."""
+class SqlClock:
+    """Adds up the time the database spends on statements (to tell it from Python's share)."""
+
+    def __init__(self, engine) -> None:
+        self.total = 0.0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, *_args) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def _after(self, conn, *_args) -> None:
+        self.total += time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+
+
+def measure(client, url: str, runs: int, clock: SqlClock) -> dict[str, float]:
+    """Request ``url`` once to warm up, then ``runs`` times; return timings in ms (the whole
+    request, and the database's share of it)."""
     response = client.get(url)
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered {response.status_code}")
     response.close()
     times = []
+    sql = []
     size = 0
     for _ in range(runs):
+        clock.total = 0.0
         started = time.perf_counter()
         response = client.get(url)
         body = response.get_data()
         response.close()
         times.append((time.perf_counter() - started) * 1000)
+        sql.append(clock.total * 1000)
         size = len(body)
         assert response.status_code == 200, (url, response.status_code)
     times.sort()
@@ -329,6 +348,7 @@ def measure(client, url: str, runs: int) -> dict[str, float]:
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(times[min(len(times) - 1, max(0, int(round(0.95 * len(times))) - 1))], 1),
         "max_ms": round(times[-1], 1),
+        "sql_p50_ms": round(statistics.median(sql), 1),
         "runs": runs,
         "bytes": size,
     }
@@ -451,16 +471,21 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{total:,} submissions · {url.split('://')[0]} · {args.runs} runs per page × "
         f"{args.repeats} repeats · load average {load_before[0]:.1f} (1 min)\n"
     )
-    print(f"{'what':42} {'p50 ms':>9} {'p95 ms':>9} {'p95 spread':>13} {'KiB':>8}  target")
+    clock = SqlClock(session_factory(app).kw["bind"])
+    print(
+        f"{'what':42} {'p50 ms':>9} {'p95 ms':>9} {'p95 spread':>13} {'SQL p50':>9} {'KiB':>8}"
+        "  target"
+    )
     for name, path in list(pages.items()) + list(exports.items()):
         is_page = name in pages
         app.config["OVERVIEW_CACHE_SECONDS"] = 0 if "cache off" in name else 60
         runs = args.runs if is_page else args.export_runs
-        repeats = [measure(client, path, runs) for _ in range(args.repeats)]
+        repeats = [measure(client, path, runs, clock) for _ in range(args.repeats)]
         p95s = [r["p95_ms"] for r in repeats]
         timing = {
             "p50_ms": statistics.median(r["p50_ms"] for r in repeats),
             "p95_ms": statistics.median(p95s),
+            "sql_p50_ms": statistics.median(r["sql_p50_ms"] for r in repeats),
             "p95_min_ms": min(p95s),
             "p95_max_ms": max(p95s),
             "repeats": repeats,
@@ -475,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         spread = f"{min(p95s):.0f}–{max(p95s):.0f}"
         print(
             f"{name:42} {timing['p50_ms']:9.1f} {timing['p95_ms']:9.1f} {spread:>13} "
+            f"{timing['sql_p50_ms']:9.1f} "
             f"{timing['bytes'] / 1024:8.1f}  {flag}"
         )
     load_after = os.getloadavg()
