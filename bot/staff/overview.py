@@ -166,8 +166,8 @@ class Closing:
 
 
 def closing_by(session: Session, base: Select[Any], group: Any) -> dict[Any, Closing]:
-    """Return satisfaction and reopen rate per value of ``group``, a Submission column: the
-    strategy today; a division's column once needs have divisions (issue 11 §1)."""
+    """Return satisfaction and reopen rate per value of ``group``, a Submission column (the
+    strategy or the division)."""
     follow_up = aliased(Submission)
     not_fixed = or_(
         Submission.reopen_count > 0,
@@ -332,10 +332,12 @@ def index() -> str:
     ]
     closing = closing_by(session, period, Submission.strategy)
     closing_rows = [(code, name, closing[code]) for code, name in strategy_rows if code in closing]
+    division_closing = closing_by(session, period, Submission.division_id)
     sources = source_counts(session, period)
     return render_template(
         "overview/index.html",
         closing_rows=closing_rows,
+        division_closing=division_closing,
         source_rows=[(label, sources[code]) for code, label in SOURCES.items() if code in sources],
         months=months,
         periods=PERIODS,

@@ -320,13 +320,16 @@ def test_the_overview_counts_open_overdue_and_median_days_per_division(
     now = utcnow()
     make_submission(session, division_id=works.id, due_at=now - timedelta(days=1))
     make_submission(session, division_id=works.id, due_at=now + timedelta(days=1))
-    for days in (2, 4, 9):
+    for days, rating, reopens in ((2, 5, 0), (4, 2, 1), (9, None, 0)):
         make_submission(
             session,
             division_id=works.id,
             status="done",
             created_at=now - timedelta(days=days),
             resolved_at=now,
+            done_at=now,
+            rating=rating,
+            reopen_count=reopens,
         )
     login(client, make_user("staff"))
     page = client.get("/dashboard/overview/").get_data(as_text=True)
@@ -334,3 +337,6 @@ def test_the_overview_counts_open_overdue_and_median_days_per_division(
     assert 'data-testid="division-open">2<' in row
     assert ">1</a>" in row  # one overdue, linked to the queue filtered on it
     assert "4.0 วัน" in row
+    # Satisfaction of the rated two, and one of three done needs reopened.
+    assert 'data-testid="division-average">3.5<' in row
+    assert 'data-testid="division-reopen">33% (1)<' in row
