@@ -109,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         closing.bp,
         intake.bp,
         open311_keys.bp,
+        public_pages.bp,
     ):
         app.register_blueprint(blueprint)
     # Public: no sign-in, limited per address; partner apps file with a key, not a CSRF token.

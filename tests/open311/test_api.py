@@ -105,7 +105,9 @@ def test_filing_with_a_key_goes_to_the_queue_with_its_tracking_number(app, clien
         assert need.kind != "other" and need.status == "new" and need.model_version
         assert (need.latitude, need.longitude) == (18.578391, 99.008123)
         assert need.address == "ซอย 3 ถนนจามเทวี"
-        assert [e.action for e in need.history] == ["created"]
+        # Routed to its division on arrival, as a LINE need is.
+        assert [e.action for e in need.history] == ["created", "route"]
+        assert need.division_id is not None
         assert need.history[0].actor.startswith("open311:")
         reporter = session.scalar(select(Open311Reporter))
         assert (reporter.submission_id, reporter.email, reporter.phone) == (
