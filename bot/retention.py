@@ -26,10 +26,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.db import session_factory
-from bot.line.worker import Job, register_job
-from bot.logs import describe_error
+from bot.line.worker import Job, register_job, run_claimed
 from bot.needs import erasure
-from storage import mailbox, schedule, simulator, staff
+from storage import mailbox, simulator, staff
 from storage.base import utcnow
 from storage.models import Resident, Submission
 from storage.surveys import SurveyRecipient, forget_answer_texts
@@ -132,25 +131,6 @@ def _erase_idle(session: Session, cutoff: datetime, media_dir: str, now: datetim
 
 
 def run_if_due(app: Flask) -> int:
-    """The worker's job: purge if today's run is due and no other worker took it."""
-    factory = session_factory(app)
-    with factory() as session:
-        claimed = schedule.claim_run(session, JOB, EVERY)
-        session.commit()
-    if not claimed:
-        return 0
-    try:
-        report = purge(app)
-    except Exception as exc:  # the worker goes on; the purge is tried again within the hour
-        logger.error("privacy purge failed:\n%s", describe_error(exc))
-        with factory() as session:
-            schedule.finish_run(
-                session, JOB, f"failed: {type(exc).__name__}", retry_at=utcnow() + RETRY
-            )
-            session.commit()
-        return 0
-    with factory() as session:
-        schedule.finish_run(session, JOB, report.summary())
-        session.commit()
-    logger.info("privacy purge: %s", report.summary())
-    return 1
+    """The worker's job: purge if today's run is due and no other worker took it (a failed
+    run is tried again within the hour)."""
+    return run_claimed(app, JOB, EVERY, RETRY, "privacy purge", lambda: purge(app).summary())

@@ -39,7 +39,7 @@ from bot.line.events import IncomingEvent
 from bot.logs import describe_error
 from bot.needs import classification
 from bot.residents.context import Context
-from storage import mailbox
+from storage import mailbox, schedule
 from storage.base import utcnow
 from storage.models import InboxEvent, Media, OutboxMessage, Resident
 
@@ -99,6 +99,35 @@ def start_thread(app: Flask) -> threading.Thread:
             )
             state.thread.start()
     return state.thread
+
+
+def run_claimed(
+    app: Flask, job: str, every: timedelta, retry: timedelta, what: str, work: Callable[[], str]
+) -> int:
+    """Run a job once per ``every`` across all workers: the one that claims the due run calls
+    ``work`` (which returns a summary without personal data) and records it; a failure is
+    logged as its type and frames and tried again after ``retry``. Return 1 if it ran."""
+    factory = session_factory(app)
+    with factory() as session:
+        claimed = schedule.claim_run(session, job, every)
+        session.commit()
+    if not claimed:
+        return 0
+    try:
+        summary = work()
+    except Exception as exc:  # the worker goes on; the job is tried again after ``retry``
+        logger.error("%s failed:\n%s", what, describe_error(exc))
+        with factory() as session:
+            schedule.finish_run(
+                session, job, f"failed: {type(exc).__name__}", retry_at=utcnow() + retry
+            )
+            session.commit()
+        return 0
+    with factory() as session:
+        schedule.finish_run(session, job, summary)
+        session.commit()
+    logger.info("%s: %s", what, summary)
+    return 1
 
 
 def run_threads(app: Flask, count: int, stop: threading.Event) -> None:

@@ -19,13 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import session_factory
-from bot.line.worker import Job, register_job
-from bot.logs import describe_error
+from bot.line.worker import Job, register_job, run_claimed
 from bot.needs import classification
 from bot.needs.statuses import STATUS_LABELS
 from bot.open311.formats import timestamp
 from bot.opendata import JOB
-from storage import schedule
 from storage.base import utcnow
 from storage.models import Submission
 from storage.plan import EXECUTION, Project, ProjectNeed
@@ -141,27 +139,14 @@ def dump(app: Flask, folder: str | Path | None = None, now: datetime | None = No
 
 
 def run_if_due(app: Flask) -> int:
-    """The worker's job: dump if today's (or an erasure's) run is due and no worker took it."""
-    factory = session_factory(app)
-    with factory() as session:
-        claimed = schedule.claim_run(session, JOB, EVERY)
-        session.commit()
-    if not claimed:
-        return 0
-    try:
+    """The worker's job: dump if today's (or an erasure's) run is due and no worker took it (a
+    failed run is tried again within the hour)."""
+
+    def work() -> str:
         index = dump(app)
-    except Exception as exc:  # the worker goes on; the dump is tried again within the hour
-        logger.error("open data dump failed:\n%s", describe_error(exc))
-        with factory() as session:
-            schedule.finish_run(
-                session, JOB, f"failed: {type(exc).__name__}", retry_at=utcnow() + RETRY
-            )
-            session.commit()
-        return 0
-    with factory() as session:
-        schedule.finish_run(session, JOB, f"needs={index['needs']} projects={index['projects']}")
-        session.commit()
-    return 1
+        return f"needs={index['needs']} projects={index['projects']}"
+
+    return run_claimed(app, JOB, EVERY, RETRY, "open data dump", work)
 
 
 def _all_needs(session: Session) -> Iterator[PublicNeed]:
