@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Names read from the environment (the same names are the Flask config keys).
 ENV_KEYS = (
@@ -157,3 +158,15 @@ def _instance_secret(instance_path: str, name: str = "secret_key") -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+def tile_origin(url: str) -> str:
+    """Return the scheme and host map tiles come from, for the pages' Content-Security-Policy
+    (``{s}`` subdomains become a wildcard); "" when ``url`` is not a full URL."""
+    parts = urlsplit(url.replace("{s}", "a"))
+    if not parts.scheme or not parts.netloc:
+        return ""
+    host = parts.netloc
+    if "{s}" in url:
+        host = "*." + host.split(".", 1)[1]
+    return f"{parts.scheme}://{host}"

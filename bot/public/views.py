@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,6 +26,7 @@ from sqlalchemy import select
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from bot.config import tile_origin
 from bot.db import get_session
 from bot.needs.classification import taxonomy
 from bot.needs.statuses import STATUS_LABELS
@@ -67,7 +67,7 @@ def _headers(response: Response) -> Response:
         if not response.direct_passthrough:
             response.add_etag()
         response.make_conditional(request)
-    tiles = _origin(current_app.config.get("TILE_URL") or "")
+    tiles = tile_origin(current_app.config.get("TILE_URL") or "")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         f"img-src 'self' data:{(' ' + tiles) if tiles else ''}; object-src 'none'; "
@@ -78,16 +78,6 @@ def _headers(response: Response) -> Response:
 
 def _max_age() -> int:
     return max(0, int(float(current_app.config["PUBLIC_CACHE_SECONDS"])))
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url.replace("{s}", "a"))
-    if not parts.scheme or not parts.netloc:
-        return ""
-    host = parts.netloc
-    if "{s}" in url:
-        host = "*." + host.split(".", 1)[1]
-    return f"{parts.scheme}://{host}"
 
 
 def _cached(render: Callable[[], str]) -> str:

@@ -10,7 +10,6 @@ exempts the LINE webhook and the simulator from CSRF: they are signed their own 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_login import LoginManager
@@ -19,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from bot.accounts import ROLE_LABELS, load_user
+from bot.config import tile_origin
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff import plan, project_news, queue
 
@@ -109,7 +109,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.path == "/" or request.path.startswith(PREFIX):
-        tiles = _origin(current_app.config.get("TILE_URL") or "")
+        tiles = tile_origin(current_app.config.get("TILE_URL") or "")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -119,13 +119,3 @@ def _security_headers(response: Response) -> Response:
         # Pages show residents' personal data: never keep them in any cache.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url.replace("{s}", "a"))
-    if not parts.scheme or not parts.netloc:
-        return ""
-    host = parts.netloc
-    if "{s}" in url:
-        host = "*." + host.split(".", 1)[1]
-    return f"{parts.scheme}://{host}"
