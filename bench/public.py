@@ -68,6 +68,7 @@ def prepare(database_url: str, rows: int) -> list[int]:
         seed_communities(session, app.extensions["ruamkid"])
         session.commit()
         have = session.scalar(select(func.count()).select_from(Submission)) or 0
+        session.rollback()  # hold no lock while the seeder drops and rebuilds indexes
         if have < rows:
             seed(app, rows - have, random.Random(12))
         rng = random.Random(7)
