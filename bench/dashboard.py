@@ -73,13 +73,20 @@ def write_rows(conn, model, rows: list[dict[str, Any]]) -> None:
         return
     from psycopg.types.json import Json
 
-    columns = list(rows[0])
+    # COPY skips the models' Python-side defaults: write those the rows leave out.
+    defaults = {
+        c.name: c.default.arg
+        for c in model.__table__.columns
+        if c.default is not None and c.default.is_scalar and c.name not in rows[0]
+    }
+    columns = list(rows[0]) + list(defaults)
     json_columns = {c.name for c in model.__table__.columns if isinstance(c.type, JSON)}
     names = ", ".join(columns)
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([Json(row[c]) if c in json_columns else row[c] for c in columns])
+            values = {**defaults, **row}
+            copy.write_row([Json(values[c]) if c in json_columns else values[c] for c in columns])
 
 
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
