@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need into .venv (and .ci/node_modules for Prism), then run the
-# suite on SQLite, and again on PostgreSQL when one answers on 127.0.0.1:5432.
+# suite on SQLite and, side by side, on PostgreSQL when one answers on 127.0.0.1:5432.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,13 +26,12 @@ if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi garuda; 
     fi
 fi
 
-# One classifier model for both runs (it is built on first use).
+# One classifier model for both runs, built here once so the two runs below never train at once.
 export RUAMKID_TEST_MODEL_DIR=${RUAMKID_TEST_MODEL_DIR:-$PWD/instance/test-models}
 mkdir -p "$RUAMKID_TEST_MODEL_DIR"
-
-echo "== tests on SQLite =="
-# The SQLite run must not inherit a PostgreSQL URL (.ci/run exports one for the second run).
-env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+.venv/bin/python -c 'import os, nlp
+c = nlp.Classifier(os.environ["RUAMKID_TEST_MODEL_DIR"])
+c.is_current() or c.train()'
 
 PG_URL=${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 if .venv/bin/python - "$PG_URL" <<'PY'
@@ -44,12 +43,28 @@ except Exception:
     sys.exit(1)
 PY
 then
-    echo "== tests on PostgreSQL =="
+    # Each run is mostly one busy core: run them side by side and show each log when both end.
+    logs=$(mktemp -d)
+    echo "== tests on SQLite and on PostgreSQL, side by side (logs follow when both end) =="
+    # The SQLite run must not inherit a PostgreSQL URL (.ci/run exports one).
+    env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@" >"$logs/sqlite.log" 2>&1 &
+    sqlite_pid=$!
     # The classifier and the browser do not touch the database engine: once is enough.
-    TEST_DATABASE_URL=$PG_URL .venv/bin/python -m pytest -m "not browser" --ignore=tests/nlp "$@"
+    TEST_DATABASE_URL=$PG_URL .venv/bin/python -m pytest -m "not browser" --ignore=tests/nlp "$@" \
+        >"$logs/postgresql.log" 2>&1 &
+    pg_pid=$!
+    sqlite_rc=0 && wait "$sqlite_pid" || sqlite_rc=$?
+    pg_rc=0 && wait "$pg_pid" || pg_rc=$?
+    echo "== tests on SQLite (exit $sqlite_rc) =="
+    cat "$logs/sqlite.log"
+    echo "== tests on PostgreSQL (exit $pg_rc) =="
+    cat "$logs/postgresql.log"
+    [ "$sqlite_rc" = 0 ] && [ "$pg_rc" = 0 ]
 elif [ -n "${CI:-}" ]; then
     echo "PostgreSQL is not reachable at $PG_URL, and CI must test it" >&2
     exit 1
 else
     echo "PostgreSQL not reachable at $PG_URL: skipped the PostgreSQL run" >&2
+    echo "== tests on SQLite =="
+    env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
 fi
