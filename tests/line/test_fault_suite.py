@@ -101,7 +101,7 @@ def _outstanding(session) -> int:
 
 
 def test_every_need_gets_one_reply_and_one_submission_through_faults(
-    app, app_config, session, database_url, tmp_path, faulty_line, processes, request
+    app, app_config, session, database_url, tmp_path, faulty_line, processes
 ):
     faulty_line.faults = rig.Faults(
         refuse_500=0.04,
@@ -115,11 +115,6 @@ def test_every_need_gets_one_reply_and_one_submission_through_faults(
     proxy = None
     process_database = database_url
     if postgres:
-        # Known, not yet fixed (issue 10 stays open): with the database cut mid-stream, 3 of
-        # 200 residents got a second message in 1 of 3 runs on 30 Nov 2026. Reported, not hidden.
-        request.applymarker(
-            pytest.mark.xfail(reason="a database cut can still double a message", strict=False)
-        )
         target = make_url(database_url)
         proxy = rig.CuttableProxy(target.host or "127.0.0.1", target.port or 5432)
         process_database = _database_via(proxy, database_url)
