@@ -33,18 +33,23 @@ class ScheduledRun(Base):
         return f"<ScheduledRun {self.name} next={self.next_run_at:%Y-%m-%d %H:%M}>"
 
 
+def add_job(session: Session, name: str, first_run_at: datetime) -> None:
+    """Give the job its row unless it has one; safe when workers race to add it."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.get_bind().dialect.name
+    ]
+    session.execute(
+        insert(ScheduledRun).values(name=name, next_run_at=first_run_at).on_conflict_do_nothing()
+    )
+
+
 def claim_run(session: Session, name: str, every: timedelta, now: datetime | None = None) -> bool:
     """Take the job's run if it is due; the caller commits at once and then runs it.
 
     Returns False when it is not due or another worker took it first.
     """
     now = now or utcnow()
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
-        session.get_bind().dialect.name
-    ]
-    session.execute(
-        insert(ScheduledRun).values(name=name, next_run_at=now).on_conflict_do_nothing()
-    )
+    add_job(session, name, first_run_at=now)
     claimed = session.scalar(
         update(ScheduledRun)
         .where(ScheduledRun.name == name, ScheduledRun.next_run_at <= now)

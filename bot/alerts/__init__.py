@@ -65,14 +65,9 @@ def run_daily(app: Flask) -> int:
     """Queue the daily digests and summaries when their hour has come (once across workers)."""
     now = utcnow()
     with session_factory(app)() as session:
-        if schedule.get_run(session, "daily_digest") is None:
-            session.add(
-                schedule.ScheduledRun(
-                    name="daily_digest", next_run_at=sending.next_digest_time(now)
-                )
-            )
-            session.commit()
-            return 0
+        # The first run waits for the digest hour rather than running at start-up.
+        schedule.add_job(session, "daily_digest", first_run_at=sending.next_digest_time(now))
+        session.commit()
         if not schedule.claim_run(session, "daily_digest", sending.DAY, now):
             return 0
         session.commit()

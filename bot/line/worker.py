@@ -405,7 +405,9 @@ class Worker:
                 return False
             except LineError as exc:
                 if exc.status == 429:
-                    row.attempt_kind = None  # refused before use: the token is still unused
+                    if not tried:
+                        # Refused before use and no earlier call may have spent the token.
+                        row.attempt_kind = None
                 elif row.reply_deadline is None or utcnow() < row.reply_deadline:
                     # Unknown outcome: ask again now, while the token can still tell.
                     tried = True

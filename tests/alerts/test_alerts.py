@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from datetime import timedelta
 
@@ -255,3 +256,25 @@ def test_leaders_who_opt_in_get_a_daily_summary_of_their_community(
     assert sent["to"] == [row.line_user_id]
     text = sent["messages"][0]["text"]
     assert "2 เรื่อง" in text and "ไฟฟ้าส่องสว่าง" in text and "นางสมศรี" not in text
+
+
+def test_workers_starting_together_schedule_the_daily_digest_once(app, session):
+    # Every worker's first cycle finds no digest row; none may fail adding it.
+    start = threading.Barrier(6)
+    results: list[object] = []
+
+    def first_cycle() -> None:
+        start.wait()
+        try:
+            results.append(alerts.run_daily(app))
+        except Exception as exc:  # reported by the assertion below
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=first_cycle) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [0] * 6
+    (row,) = session.scalars(select(ScheduledRun)).all()
+    assert row.name == "daily_digest" and row.next_run_at > utcnow()

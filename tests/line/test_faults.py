@@ -214,6 +214,28 @@ def test_a_reply_that_may_have_arrived_is_confirmed_by_its_spent_token(
     assert len(line_api.delivered()) == 1
 
 
+def test_a_rate_limit_after_a_reply_that_may_have_arrived_never_leads_to_a_push(
+    line, session, line_api
+):
+    # LINE takes the reply but answers 500; asked again at once it answers 429. The 429 says
+    # nothing about the first call: the token may be spent, so a later refusal means delivered.
+    line_api.server.expect_ordered_request("/v2/bot/message/reply").respond_with_handler(
+        _took_it_but_failed(line_api, "500")
+    )
+    line_api.server.expect_ordered_request("/v2/bot/message/reply").respond_with_response(
+        _answer(429, "Too many requests")
+    )
+    line.send(line_events.text("ไฟถนนดับทั้งซอย"))
+    row = session.scalars(select(OutboxMessage)).one()
+    assert row.status == "pending" and row.attempt_kind == "reply"
+    _make_due(session, OutboxMessage, row.id)
+    line.worker.drain()
+    row = _outbox(session, row.id)
+    assert row.status == "sent" and row.sent_via == "reply"
+    assert len(line_api.requests("reply")) == 3 and line_api.requests("push") == []
+    assert len(line_api.delivered()) == 1
+
+
 def test_a_reply_that_failed_before_reaching_line_is_delivered_by_the_retry(
     line, session, line_api
 ):
