@@ -86,8 +86,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     alerts.init_app(app)  # staff's LINE link in the conversation, alert jobs in the worker
 
     # Every blueprint, in one place.
-    app.register_blueprint(webhook.bp)
-    staff.csrf.exempt(webhook.bp)  # LINE signs its requests; it cannot send a CSRF token
     if app.config["SIMULATOR"]:
         # Only without a LINE channel, never in production (bot.config refuses that).
         app.register_blueprint(simulator.bp)
@@ -120,6 +118,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for public_blueprint in (public_pages.bp, open311.bp, opendata_files.bp):
         ratelimit.limit_public(app, public_blueprint)
     app.add_url_rule("/", "root", staff.home)
+    webhook.init_app(app)  # POST /callback, in front of Flask's routes
     if app.config["TRUSTED_PROXIES"]:
         # The client's address and scheme from X-Forwarded-For/-Proto, as many hops as trusted.
         hops = app.config["TRUSTED_PROXIES"]

@@ -18,6 +18,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 EXTENSION = "ruamkid_limiter"
+LIMITED = "ruamkid_limited_blueprints"
 
 DEFAULTS = {
     "PUBLIC_RATE_LIMIT": 300,
@@ -33,13 +34,23 @@ def init_app(app: Flask) -> Limiter:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"])
+    limited: set[str] = set()
     app.extensions[EXTENSION] = limiter
+    app.extensions[LIMITED] = limited
+
+    @limiter.request_filter
+    def _not_limited() -> bool:
+        # Only the blueprints given limits below are looked at: the limiter's bookkeeping cost
+        # the webhook (LINE's signed calls, the hottest path) a third of its time.
+        return request.blueprint not in limited
+
     return limiter
 
 
 def limit_public(app: Flask, bp: Blueprint) -> None:
     """Limit every route of ``bp`` (registered on ``app``) per client address."""
     # One bucket per address across every public route (not one per route).
+    app.extensions[LIMITED].add(bp.name)
     app.extensions[EXTENSION].shared_limit(
         _public_limit, scope="public", exempt_when=_public_unlimited
     )(bp)
@@ -47,6 +58,7 @@ def limit_public(app: Flask, bp: Blueprint) -> None:
 
 def limit_partner_posts(app: Flask, bp: Blueprint) -> None:
     """Limit ``POST`` to ``bp`` per API key (a partner app behind one address, or many)."""
+    app.extensions[LIMITED].add(bp.name)
     app.extensions[EXTENSION].shared_limit(
         _partner_limit, scope="partner", key_func=_api_key, methods=["POST"]
     )(bp)

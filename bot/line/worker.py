@@ -150,8 +150,13 @@ def run_threads(app: Flask, count: int, stop: threading.Event) -> None:
 
 
 def wake(app: Flask | None = None) -> None:
-    """Tell this process's worker (the current app's by default) that new rows are waiting."""
-    (app or current_app).extensions[EXTENSION].wake.set()
+    """Tell this process's worker (the current app's by default) that new rows are waiting;
+    start the inline worker first if it is on and not running yet."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    state: _State = app.extensions[EXTENSION]
+    if app.config["INLINE_WORKER"] and state.thread is None:
+        start_thread(app)
+    state.wake.set()
 
 
 def register_job(app: Flask, job: Job) -> None:
