@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
+from bot import db
+from bot.line import webhook
 from storage.models import InboxEvent, OutboxMessage
 from tests import line_events
 
@@ -84,3 +89,81 @@ def test_message_text_never_reaches_the_logs(line, caplog):
     line.send(line_events.text(secret_text))
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "สมศรี" not in logged and "0812345678" not in logged
+
+
+def _post_from_threads(app, bodies: list[bytes]) -> list[int]:
+    """Post each body from its own thread at once; return the statuses in order."""
+    statuses: list[int] = [0] * len(bodies)
+
+    def post(number: int) -> None:
+        raw = bodies[number]
+        statuses[number] = (
+            app.test_client()
+            .post(
+                "/callback",
+                data=raw,
+                headers={"X-Line-Signature": line_events.sign(raw, "test-channel-secret")},
+                content_type="application/json",
+            )
+            .status_code
+        )
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return statuses
+
+
+def test_concurrent_requests_are_each_stored_before_their_answer(app, session):
+    events = [line_events.text(f"ไฟดับซอย {n}") for n in range(24)]
+    statuses = _post_from_threads(app, [line_events.body(e) for e in events])
+    assert statuses == [200] * 24
+    stored = set(session.scalars(select(InboxEvent.webhook_event_id)))
+    assert stored == {e["webhookEventId"] for e in events}
+
+
+def test_a_request_that_cannot_be_stored_fails_alone_in_a_shared_write(app, session, monkeypatch):
+    # The storage fails for one request's event (as a database would for a row it refuses);
+    # a first slow write makes the others wait and go to the database together.
+    slow, bad = line_events.text("ช้า"), line_events.text("เสีย")
+    good = [line_events.text(f"ถนนพัง {n}") for n in range(5)]
+    real_store = webhook.store_inbox_events
+    started = threading.Event()
+
+    def storage(connection, rows):
+        ids = {row["webhook_event_id"] for row in rows}
+        if slow["webhookEventId"] in ids:
+            started.set()
+            time.sleep(0.5)
+        if bad["webhookEventId"] in ids:
+            raise OperationalError("INSERT", {}, Exception("refused"))
+        return real_store(connection, rows)
+
+    monkeypatch.setattr(webhook, "store_inbox_events", storage)
+    first = threading.Thread(target=_post_from_threads, args=(app, [line_events.body(slow)]))
+    first.start()
+    assert started.wait(10)
+    statuses = _post_from_threads(app, [line_events.body(e) for e in [*good, bad]])
+    first.join(10)
+    assert statuses == [200] * 5 + [500]
+    stored = set(session.scalars(select(InboxEvent.webhook_event_id)))
+    assert stored == {e["webhookEventId"] for e in [slow, *good]}
+
+
+def test_a_database_restart_between_requests_costs_no_request(app, line, session):
+    if db.autocommit_engine(app) is None:
+        pytest.skip("PostgreSQL: the webhook's connections skip the ping before use")
+    assert line.post(line_events.text("ก่อน")).status_code == 200
+    # Every pooled connection of the webhook is cut by the server, as a restart would.
+    session.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    session.commit()
+    after = line_events.text("หลัง")
+    assert line.post(after).status_code == 200
+    assert after["webhookEventId"] in set(session.scalars(select(InboxEvent.webhook_event_id)))
