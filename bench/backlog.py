@@ -138,7 +138,7 @@ def fill_inbox(app, users: list[str]) -> None:
                         "is_redelivery": event.is_redelivery,
                     }
                 )
-            store_inbox_events(session, rows)
+            store_inbox_events(session.connection(), rows)
             session.commit()
 
 
