@@ -46,6 +46,7 @@ from bot.needs import actions
 from bot.needs.classification import taxonomy
 from bot.wording import current_wording
 from storage import plan as store
+from storage import routing
 from storage.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,12 @@ class ProjectForm(FlaskForm):
     target = TextAreaField("เป้าหมาย (ผลผลิตของโครงการ)", validators=[Length(max=4000)])
     kpi = TextAreaField("ตัวชี้วัด (KPI) ถ้ามี", validators=[Length(max=2000)])
     expected_result = TextAreaField("ผลที่คาดว่าจะได้รับ", validators=[Length(max=4000)])
-    division = StringField("หน่วยงานรับผิดชอบหลัก", validators=[Length(max=200)])
+    # Free text as the ผ.02 form prints it; the divisions' names are offered as suggestions.
+    division = StringField(
+        "หน่วยงานรับผิดชอบหลัก",
+        validators=[Length(max=200)],
+        render_kw={"list": "division-names", "autocomplete": "off"},
+    )
     origin = RadioField(
         "ที่มาของโครงการ",
         choices=[SelectChoice(k, v) for k, v in store.ORIGINS.items()],
@@ -200,6 +206,11 @@ def plan_years() -> tuple[int, ...]:
     return tuple(taxonomy().plan.years)
 
 
+def _division_names() -> list[str]:
+    """The active divisions' names, offered for a project's responsible division."""
+    return [d.name for d in routing.list_divisions(get_session(), active_only=True)]
+
+
 def project_form(project: store.Project | None = None, **defaults: Any) -> ProjectForm:
     """Build the project form with one budget field per plan year and the taxonomy's choices."""
     tax = taxonomy()
@@ -303,9 +314,9 @@ def new_project() -> str | Response:
             session.commit()
             flash("บันทึกโครงการแล้ว", "success")
             return redirect(url_for("plan.project", project_id=project.id))
-    return render_template("plan/form.html", form=form, project=None, years=plan_years()), (
-        400 if request.method == "POST" else 200
-    )
+    return render_template(
+        "plan/form.html", form=form, project=None, years=plan_years(), divisions=_division_names()
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
@@ -329,9 +340,13 @@ def edit_project(project_id: int) -> str | Response:
             session.commit()
             flash("บันทึกการแก้ไขแล้ว", "success")
             return redirect(url_for("plan.project", project_id=project.id))
-    return render_template("plan/form.html", form=form, project=project, years=plan_years()), (
-        400 if request.method == "POST" else 200
-    )
+    return render_template(
+        "plan/form.html",
+        form=form,
+        project=project,
+        years=plan_years(),
+        divisions=_division_names(),
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.get("/projects/<int:project_id>")

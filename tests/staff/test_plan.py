@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -386,3 +387,18 @@ def test_csrf_token_is_required(client, make_user, login, session, csrf_enabled)
     assert store.list_projects(session) == []
     page = client.get("/dashboard/plan/projects/new").get_data(as_text=True)
     assert 'name="csrf_token"' in page
+
+
+def test_the_project_form_offers_the_active_divisions_as_responsible(staff_client, session):
+    from storage.routing import list_divisions
+
+    divisions = list_divisions(session)
+    retired = divisions[-1]
+    retired.active = False
+    session.commit()
+    html = staff_client.get("/dashboard/plan/projects/new").get_data(as_text=True)
+    assert 'list="division-names"' in html
+    offered = re.findall(r'<datalist id="division-names">(.*?)</datalist>', html, re.S)[0]
+    for division in divisions[:-1]:
+        assert f'<option value="{division.name}">' in offered
+    assert retired.name not in offered
