@@ -183,7 +183,7 @@ def mutated(draw: st.DrawFn) -> dict[str, Any] | Any:
         paths = _paths(value)
         how = draw(st.sampled_from(["replace", "remove", "add", "whole"]))
         if how == "whole":
-            value = draw(st.sampled_from(ODD_VALUES))
+            value = copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))
             break
         if how == "add" or not paths:
             parent, key = value, draw(st.sampled_from(["extra", "source", "message", "type"]))
@@ -192,7 +192,8 @@ def mutated(draw: st.DrawFn) -> dict[str, Any] | Any:
             parent = value
             for step in ancestors:
                 parent = parent[step]
-        odd = draw(st.sampled_from(ODD_VALUES))
+        # A copy: a later step may reach into it, and the shared value must stay as it is.
+        odd = copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))
         if how == "remove" and isinstance(parent, dict):
             parent.pop(key, None)
         elif isinstance(parent, dict) or (isinstance(parent, list) and key < len(parent)):
