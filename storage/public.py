@@ -294,3 +294,73 @@ def public_counts(
         by_status=grouped(Submission.status),
         by_community=grouped(Community.name, (Community, Community.id == Submission.community_id)),
     )
+
+
+@dataclass(frozen=True)
+class PublicTally:
+    """Every public need counted once per (strategy, sub-area, status, community): a few
+    hundred rows however large the table, from which ``counts`` answers any filter of the
+    public pages without reading the table again (see ``public_tally``)."""
+
+    # (strategy, subarea, status, community id, community name, number of needs)
+    rows: tuple[tuple[str | None, str | None, str, int | None, str | None, int], ...]
+
+    def counts(
+        self,
+        *,
+        strategy: str | None = None,
+        subarea: str | None = None,
+        status: str | None = None,
+        community: int | None = None,
+    ) -> PublicCounts:
+        """Return what ``public_counts`` returns for the same filters (no time window)."""
+        total = 0
+        by_strategy: dict[str, int] = {}
+        by_status: dict[str, int] = {}
+        by_community: dict[str, int] = {}
+        for row_strategy, row_subarea, row_status, row_community, name, n in self.rows:
+            if (
+                (strategy and row_strategy != strategy)
+                or (subarea and row_subarea != subarea)
+                or (status and row_status != status)
+                or (community is not None and row_community != community)
+            ):
+                continue
+            total += n
+            if row_strategy is not None:
+                by_strategy[row_strategy] = by_strategy.get(row_strategy, 0) + n
+            by_status[row_status] = by_status.get(row_status, 0) + n
+            if name is not None:
+                by_community[name] = by_community.get(name, 0) + n
+        return PublicCounts(
+            total=total, by_strategy=by_strategy, by_status=by_status, by_community=by_community
+        )
+
+
+def public_tally(session: Session) -> PublicTally:
+    """Count every public need once, grouped by strategy, sub-area, status and community (one
+    pass over the table instead of three per filter; the public pages keep the result for a
+    while and derive each filter's counts from it)."""
+    statement = (
+        select(
+            Submission.strategy,
+            Submission.subarea,
+            Submission.status,
+            Submission.community_id,
+            func.count(),
+        )
+        .where(*_public_conditions())
+        .group_by(
+            Submission.strategy, Submission.subarea, Submission.status, Submission.community_id
+        )
+    )
+    grouped = session.execute(statement).all()
+    names: dict[int | None, str] = {
+        id_: name for id_, name in session.execute(select(Community.id, Community.name))
+    }
+    return PublicTally(
+        rows=tuple(
+            (strategy, subarea, status, community, names.get(community), n)
+            for strategy, subarea, status, community, n in grouped
+        )
+    )
