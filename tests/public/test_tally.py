@@ -8,7 +8,7 @@ import random
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from storage import public
 from storage.models import Community, Submission
@@ -124,3 +124,21 @@ def test_every_list_filter_and_page_shares_one_tally(app, client, session, monke
     body = pages[3].get_data(as_text=True)
     done = direct_total(session, status="done")
     assert re.search(rf"\b{done}\b", body)
+
+
+def test_the_tally_is_read_from_the_public_index(app, session):
+    """The partial index of 0015_public holds every row the tally asks for (its WHERE is the
+    rules' term for term), so the databases count from it instead of reading the table."""
+    _mixed(session)
+    statement = public._tally_statement()
+    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # a small table is read whole
+        plan = "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {sql}")))
+        assert "Index Only Scan using ix_submissions_public_tally" in plan, plan
+    else:
+        session.execute(text("ANALYZE"))
+        plan = "\n".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        assert "USING INDEX ix_submissions_public_tally" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan  # grouped in the index's order
+    session.rollback()
