@@ -88,7 +88,7 @@ def _cached(render: Callable[[], str]) -> str:
     return pages.get_or_compute(request.full_path, render)
 
 
-def _tally() -> public.PublicTally:
+def tally() -> public.PublicTally:
     """Return the tally of public needs, kept like the pages: every list, filter and page
     derives its counts from it, so the table is counted once per process per
     ``PUBLIC_CACHE_SECONDS`` instead of three times per filter."""
@@ -98,7 +98,7 @@ def _tally() -> public.PublicTally:
 
 def _counts(filters: dict[str, Any]) -> public.PublicCounts:
     """Return the counts for these filters (strategy, status, community), from the tally."""
-    return _tally().counts(**filters)
+    return tally().counts(**filters)
 
 
 # --- shared values -------------------------------------------------------------------------
@@ -320,9 +320,9 @@ def strategy(code: str) -> str:
     def render() -> str:
         session = get_session()
         counts = _counts({"strategy": code, "status": None, "community": None})
-        tally = _tally()
+        counted = tally()
         per_subarea = {
-            sub.code: tally.counts(strategy=code, subarea=sub.code).total
+            sub.code: counted.counts(strategy=code, subarea=sub.code).total
             for sub in tax.strategy(code).subareas
         }
         items = store.list_projects(session, strategy=code)

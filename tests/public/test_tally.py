@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
+from bot.gunicorn_config import post_worker_init
+from bot.public import EXTENSION, warm
 from storage import public
 from storage.models import Community, Submission
 
@@ -142,3 +144,17 @@ def test_the_tally_is_read_from_the_public_index(app, session):
         assert "USING INDEX ix_submissions_public_tally" in plan, plan
         assert "TEMP B-TREE" not in plan, plan  # grouped in the index's order
     session.rollback()
+
+
+def test_a_new_worker_counts_the_tally_before_its_first_visitor(app, session, monkeypatch):
+    _mixed(session)
+    started = []
+    monkeypatch.setattr("bot.public.warm", lambda app: started.append(app))
+    post_worker_init(type("Worker", (), {"wsgi": app})())
+    assert started == [app]  # gunicorn's hook hands the loaded app to warm
+    monkeypatch.undo()
+
+    warm(app).join(10)
+    kept = app.extensions[EXTENSION]["counts"].get("tally")
+    assert kept is not None
+    assert kept.counts().total == direct_total(session)
