@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import Executable, Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import Community, Submission, SubmissionEvent
@@ -339,6 +339,9 @@ class PublicTally:
         )
 
 
+TALLY_INDEX = "ix_submissions_public_tally"
+
+
 def _tally_statement() -> Select[Any]:
     """The tally's SQL: grouped in the order of ``ix_submissions_public_tally``, whose WHERE is
     ``_public_conditions``, so both databases count from that index alone."""
@@ -346,11 +349,24 @@ def _tally_statement() -> Select[Any]:
     return select(*columns, func.count()).where(*_public_conditions()).group_by(*columns)
 
 
+def _tally_query(session: Session) -> Executable:
+    """The tally's statement for this session's database. SQLite's statistics count all NULLs
+    as one value, so it takes ``ix_submissions_facets`` for ``merged_into_id IS NULL`` (true of
+    nearly every row) and reads the table: ~1 s instead of ~0.1 s at 200,000 needs. It is told
+    the index (the SQL has no parameters: the rules' values are literal)."""
+    statement = _tally_statement()
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return statement
+    sql = str(statement.compile(bind))
+    return text(sql.replace("FROM submissions", f"FROM submissions INDEXED BY {TALLY_INDEX}", 1))
+
+
 def public_tally(session: Session) -> PublicTally:
     """Count every public need once, grouped by strategy, sub-area, status and community (one
     pass over the table instead of three per filter; the public pages keep the result for a
     while and derive each filter's counts from it)."""
-    grouped = session.execute(_tally_statement()).all()
+    grouped = session.execute(_tally_query(session)).all()
     names: dict[int | None, str] = {
         id_: name for id_, name in session.execute(select(Community.id, Community.name))
     }
