@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Executable, Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import Community, Submission, SubmissionEvent
@@ -116,12 +116,14 @@ def _listed() -> Select[Any]:
 
 
 def _public_conditions() -> tuple[Any, ...]:
+    """The rules as conditions: ``storage.models.PUBLIC_WHERE`` term for term, with the values
+    written into the SQL (not bound), so the partial index made with it can serve the tally."""
     return (
         Submission.tracking_no.is_not(None),
         Submission.redacted_at.is_(None),
         Submission.merged_into_id.is_(None),
-        Submission.status != "duplicate",
-        Submission.kind != "other",
+        Submission.status != literal_column("'duplicate'"),
+        Submission.kind != literal_column("'other'"),
     )
 
 
@@ -293,4 +295,84 @@ def public_counts(
         by_strategy={k: n for k, n in by_strategy.items() if k is not None},
         by_status=grouped(Submission.status),
         by_community=grouped(Community.name, (Community, Community.id == Submission.community_id)),
+    )
+
+
+@dataclass(frozen=True)
+class PublicTally:
+    """Every public need counted once per (strategy, sub-area, status, community): a few
+    hundred rows however large the table, from which ``counts`` answers any filter of the
+    public pages without reading the table again (see ``public_tally``)."""
+
+    # (strategy, subarea, status, community id, community name, number of needs)
+    rows: tuple[tuple[str | None, str | None, str, int | None, str | None, int], ...]
+
+    def counts(
+        self,
+        *,
+        strategy: str | None = None,
+        subarea: str | None = None,
+        status: str | None = None,
+        community: int | None = None,
+    ) -> PublicCounts:
+        """Return what ``public_counts`` returns for the same filters (no time window)."""
+        total = 0
+        by_strategy: dict[str, int] = {}
+        by_status: dict[str, int] = {}
+        by_community: dict[str, int] = {}
+        for row_strategy, row_subarea, row_status, row_community, name, n in self.rows:
+            if (
+                (strategy and row_strategy != strategy)
+                or (subarea and row_subarea != subarea)
+                or (status and row_status != status)
+                or (community is not None and row_community != community)
+            ):
+                continue
+            total += n
+            if row_strategy is not None:
+                by_strategy[row_strategy] = by_strategy.get(row_strategy, 0) + n
+            by_status[row_status] = by_status.get(row_status, 0) + n
+            if name is not None:
+                by_community[name] = by_community.get(name, 0) + n
+        return PublicCounts(
+            total=total, by_strategy=by_strategy, by_status=by_status, by_community=by_community
+        )
+
+
+TALLY_INDEX = "ix_submissions_public_tally"
+
+
+def _tally_statement() -> Select[Any]:
+    """The tally's SQL: grouped in the order of ``ix_submissions_public_tally``, whose WHERE is
+    ``_public_conditions``, so both databases count from that index alone."""
+    columns = (Submission.strategy, Submission.subarea, Submission.status, Submission.community_id)
+    return select(*columns, func.count()).where(*_public_conditions()).group_by(*columns)
+
+
+def _tally_query(session: Session) -> Executable:
+    """The tally's statement for this session's database. SQLite's statistics count all NULLs
+    as one value, so it takes ``ix_submissions_facets`` for ``merged_into_id IS NULL`` (true of
+    nearly every row) and reads the table: ~1 s instead of ~0.1 s at 200,000 needs. It is told
+    the index (the SQL has no parameters: the rules' values are literal)."""
+    statement = _tally_statement()
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return statement
+    sql = str(statement.compile(bind))
+    return text(sql.replace("FROM submissions", f"FROM submissions INDEXED BY {TALLY_INDEX}", 1))
+
+
+def public_tally(session: Session) -> PublicTally:
+    """Count every public need once, grouped by strategy, sub-area, status and community (one
+    pass over the table instead of three per filter; the public pages keep the result for a
+    while and derive each filter's counts from it)."""
+    grouped = session.execute(_tally_query(session)).all()
+    names: dict[int | None, str] = {
+        id_: name for id_, name in session.execute(select(Community.id, Community.name))
+    }
+    return PublicTally(
+        rows=tuple(
+            (strategy, subarea, status, community, names.get(community), n)
+            for strategy, subarea, status, community, n in grouped
+        )
     )

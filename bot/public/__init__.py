@@ -11,9 +11,14 @@ data).
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from flask import Flask
 
 from bot.public.cache import TTLCache
+
+logger = logging.getLogger(__name__)
 
 EXTENSION = "ruamkid_public"
 DEFAULT_CACHE_SECONDS = 30.0
@@ -25,3 +30,22 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("PUBLIC_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
     seconds = float(app.config["PUBLIC_CACHE_SECONDS"])
     app.extensions[EXTENSION] = {"pages": TTLCache(seconds), "counts": TTLCache(seconds)}
+
+
+def warm(app: Flask) -> threading.Thread:
+    """Count the public tally in a thread of a new worker process (gunicorn's
+    ``post_worker_init``, bot.gunicorn_config), so its first visitors after a start or a
+    deploy do not all wait for it; return the thread."""
+
+    def run() -> None:
+        from bot.public.views import tally
+
+        try:
+            with app.app_context():
+                tally()
+        except Exception:  # the first page will count it instead
+            logger.warning("public pages: warming the tally failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="public-warm", daemon=True)
+    thread.start()
+    return thread

@@ -1,4 +1,12 @@
-"""A time-limited cache of rendered public pages, in each worker process."""
+"""A time-limited cache of rendered public pages (and the counts behind them), in each worker
+process.
+
+``get_or_compute`` is what the pages use: a fresh value is returned at once; a missing one is
+computed by one thread only while the others asking for the same key wait for it
+(single-flight); an expired one is recomputed by the first thread that asks while the others
+keep getting the old value (stale-while-revalidate), but never for longer than
+``stale_seconds`` past its expiry: after that they wait for the new one like for a missing one.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +20,25 @@ V = TypeVar("V")
 
 
 class TTLCache(Generic[V]):
-    """Keep values for ``seconds``; at most ``size`` keys, the oldest dropped first."""
+    """Keep values for ``seconds``; at most ``size`` keys, the oldest dropped first; an
+    expired value may still be served for ``stale_seconds`` (default: ``seconds``) while one
+    thread computes its successor."""
 
     def __init__(
-        self, seconds: float, size: int = 2000, clock: Callable[[], float] = time.monotonic
+        self,
+        seconds: float,
+        size: int = 2000,
+        clock: Callable[[], float] = time.monotonic,
+        stale_seconds: float | None = None,
+        event: Callable[[], threading.Event] = threading.Event,
     ):
         self.seconds = seconds
         self.size = size
         self.clock = clock
+        self.stale_seconds = seconds if stale_seconds is None else stale_seconds
         self._items: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._flights: dict[str, threading.Event] = {}
+        self._event = event  # what waiters wait on (tests count them)
         self._lock = threading.Lock()
 
     def get(self, key: str) -> V | None:
@@ -38,10 +56,42 @@ class TTLCache(Generic[V]):
         if self.seconds <= 0:
             return
         with self._lock:
-            self._items[key] = (self.clock() + self.seconds, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._put(key, value)
+
+    def _put(self, key: str, value: V) -> None:
+        self._items[key] = (self.clock() + self.seconds, value)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get_or_compute(self, key: str, compute: Callable[[], V]) -> V:
+        """Return the value for ``key``, calling ``compute`` in at most one thread at a time
+        per key; while it runs, others get the expired value if it expired less than
+        ``stale_seconds`` ago, or wait for the new one."""
+        if self.seconds <= 0:
+            return compute()
+        while True:
+            with self._lock:
+                now = self.clock()
+                item = self._items.get(key)
+                if item is not None and item[0] > now:
+                    return item[1]
+                flight = self._flights.get(key)
+                if flight is None:
+                    flight = self._flights[key] = self._event()
+                    break  # this thread computes
+                if item is not None and now < item[0] + self.stale_seconds:
+                    return item[1]  # stale, while another thread computes the new one
+            flight.wait()  # then look again (if that thread failed, one waiter computes)
+        try:
+            value = compute()
+            with self._lock:
+                self._put(key, value)
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.set()
+        return value
 
     def clear(self) -> None:
         """Forget everything."""

@@ -81,26 +81,24 @@ def _max_age() -> int:
 
 
 def _cached(render: Callable[[], str]) -> str:
-    """Return the page for this exact URL from the process's cache, rendering it if needed."""
+    """Return the page for this exact URL from the process's cache; one thread renders it when
+    missing or expired (the others wait, or get the expired page for a while: see
+    ``bot.public.cache``)."""
     pages = current_app.extensions[EXTENSION]["pages"]
-    key = request.full_path
-    body = pages.get(key)
-    if body is None:
-        body = render()
-        pages.put(key, body)
-    return body
+    return pages.get_or_compute(request.full_path, render)
+
+
+def tally() -> public.PublicTally:
+    """Return the tally of public needs, kept like the pages: every list, filter and page
+    derives its counts from it, so the table is counted once per process per
+    ``PUBLIC_CACHE_SECONDS`` instead of three times per filter."""
+    cache = current_app.extensions[EXTENSION]["counts"]
+    return cache.get_or_compute("tally", lambda: public.public_tally(get_session()))
 
 
 def _counts(filters: dict[str, Any]) -> public.PublicCounts:
-    """Return the counts for these filters, kept like the pages (every page of a list shares
-    them: they are the costly part on a large table)."""
-    cache = current_app.extensions[EXTENSION]["counts"]
-    key = json.dumps(filters, sort_keys=True)
-    counts = cache.get(key)
-    if counts is None:
-        counts = public.public_counts(get_session(), **filters)
-        cache.put(key, counts)
-    return counts
+    """Return the counts for these filters (strategy, status, community), from the tally."""
+    return tally().counts(**filters)
 
 
 # --- shared values -------------------------------------------------------------------------
@@ -322,8 +320,9 @@ def strategy(code: str) -> str:
     def render() -> str:
         session = get_session()
         counts = _counts({"strategy": code, "status": None, "community": None})
+        counted = tally()
         per_subarea = {
-            sub.code: public.public_counts(session, strategy=code, subarea=sub.code).total
+            sub.code: counted.counts(strategy=code, subarea=sub.code).total
             for sub in tax.strategy(code).subareas
         }
         items = store.list_projects(session, strategy=code)
