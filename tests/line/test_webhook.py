@@ -142,6 +142,8 @@ def test_a_request_that_cannot_be_stored_fails_alone_in_a_shared_write(app, sess
         return real_store(connection, rows)
 
     monkeypatch.setattr(webhook, "store_inbox_events", storage)
+    # One writer, so the requests that wait behind the slow write go to the database together.
+    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app, writers=1))
     first = threading.Thread(target=_post_from_threads, args=(app, [line_events.body(slow)]))
     first.start()
     assert started.wait(10)
