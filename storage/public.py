@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -230,6 +230,22 @@ def public_needs(
         .offset(max(0, offset))
     )
     return [_public(row) for row in session.execute(statement)]
+
+
+def all_public_needs(session: Session, batch: int = MAX_LIMIT) -> Iterator[PublicNeed]:
+    """Yield every public need, newest first, reading ``batch`` rows at a time by keyset (the
+    open-data dump: OFFSET would re-read all earlier rows for every batch)."""
+    before: int | None = None
+    while True:
+        statement = _listed().add_columns(Submission.id).order_by(Submission.id.desc())
+        if before is not None:
+            statement = statement.where(Submission.id < before)
+        rows = session.execute(statement.limit(batch)).all()
+        for row in rows:
+            yield _public(row[:-1])  # the id, last, only finds the next batch
+        if len(rows) < batch:
+            return
+        before = rows[-1][-1]
 
 
 def public_need(session: Session, tracking: str) -> PublicNeed | None:

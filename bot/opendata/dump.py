@@ -27,7 +27,7 @@ from bot.opendata import JOB
 from storage.base import utcnow
 from storage.models import Submission
 from storage.plan import EXECUTION, Project, ProjectNeed
-from storage.public import MAX_LIMIT, PublicNeed, public_needs
+from storage.public import PublicNeed, all_public_needs
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def dump(app: Flask, folder: str | Path | None = None, now: datetime | None = No
         writer = _csv_writer(table, NEED_FIELDS)
         records.write(_json(head)[: -len("\n}")] + ',\n "records": [')
         needs = 0
-        for need in _all_needs(session):
+        for need in all_public_needs(session):
             record = _need_record(need, names)
             writer.writerow(record)
             records.write(("," if needs else "") + "\n  " + _json(record, indent=None))
@@ -147,16 +147,6 @@ def run_if_due(app: Flask) -> int:
         return f"needs={index['needs']} projects={index['projects']}"
 
     return run_claimed(app, JOB, EVERY, RETRY, "open data dump", work)
-
-
-def _all_needs(session: Session) -> Iterator[PublicNeed]:
-    offset = 0
-    while True:
-        batch = public_needs(session, limit=MAX_LIMIT, offset=offset)
-        yield from batch
-        if len(batch) < MAX_LIMIT:
-            return
-        offset += MAX_LIMIT
 
 
 def _names() -> dict[str, str]:

@@ -110,3 +110,17 @@ def test_worker_dumps_daily_and_again_after_an_erasure(app, client, make_submiss
     assert ids["private"] not in {r["tracking"] for r in records}
     [project] = json.loads(fetch(client, "/opendata/projects.json")[2])["records"]
     assert project["needs"] == 0
+
+
+def test_every_public_need_is_read_once_across_batches(app, make_submission):
+    from storage.public import all_public_needs, public_needs
+
+    with session_factory(app)() as session:
+        for n in range(7):
+            make_submission(session, text=f"ไฟดับ {n}")
+        session.commit()
+        newest_first = [need.tracking for need in public_needs(session, limit=100)]
+        # Batches of 3 cross two boundaries; 7 is not a multiple of the batch.
+        read = [need.tracking for need in all_public_needs(session, batch=3)]
+        assert len(newest_first) == 7 and read == newest_first
+        assert [n.tracking for n in all_public_needs(session, batch=7)] == newest_first
