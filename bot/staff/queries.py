@@ -298,7 +298,9 @@ def facet_counts(
     (so the status counts show what each status would give with the rest unchanged).
     """
     s = Submission
-    # Structured filters are answered from ix_submissions_facets alone; the others read rows.
+    # Structured filters are answered from an index alone: the usual views (everything, a
+    # division, mine, unassigned, overdue) from the narrow ix_submissions_queue_counts on
+    # PostgreSQL, the rest from ix_submissions_facets; search, photo and location read rows.
     reads_rows = bool(filters.q or filters.photo or filters.location)
     statement = filtered(base, filters, skip=FACETS, scan=reads_rows).with_only_columns(
         s.status, s.strategy, s.kind, func.count()

@@ -1,0 +1,34 @@
+"""the queue's counts: a narrow covering index of unmerged needs for the routing views
+
+Revision ID: 0015_queue
+Revises: 0014_routing
+Create Date: 2026-11-30 21:45:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015_queue"
+down_revision: str | None = "0014_routing"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# As storage/staff.py QUEUE_COUNT_COLUMNS: the queue's grouped counts read it index-only.
+COLUMNS = ["division_id", "assignee_id", "due_at", "status", "strategy", "kind"]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_submissions_queue_counts",
+            COLUMNS,
+            postgresql_where=sa.text("merged_into_id IS NULL"),
+            sqlite_where=sa.text("merged_into_id IS NULL"),
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_submissions_queue_counts")
