@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    and_,
     case,
     delete,
     func,
@@ -83,6 +84,18 @@ SUBMISSION_QUEUE_COUNTS_INDEX = Index(
     *(getattr(Submission, name) for name in QUEUE_COUNT_COLUMNS),
     postgresql_where=Submission.merged_into_id.is_(None),
     sqlite_where=Submission.merged_into_id.is_(None),
+)
+# "Overdue" counts only open needs: the same columns for the unmerged needs whose status does
+# not meet the due date, a fraction of the table once most needs are resolved. The statuses are
+# bot.needs.actions.RESOLVED (a test keeps them equal); the queue writes them into its SQL as
+# literals in this order, so PostgreSQL can tell the index holds every row it asks for.
+RESOLVED_STATUSES = ("done", "duplicate", "out_of_scope", "planned", "rejected")
+_OPEN = and_(Submission.merged_into_id.is_(None), Submission.status.not_in(RESOLVED_STATUSES))
+SUBMISSION_QUEUE_OPEN_INDEX = Index(
+    "ix_submissions_queue_open",
+    *(getattr(Submission, name) for name in QUEUE_COUNT_COLUMNS),
+    postgresql_where=_OPEN,
+    sqlite_where=_OPEN,
 )
 
 
