@@ -427,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         detail_ids = [ids[i] for i in (10, len(ids) // 2, len(ids) - 10)]
         community = session.execute(text("SELECT MIN(id) FROM communities")).scalar()
 
+    # As each gunicorn worker does once the app is loaded (bot/gunicorn_config.py).
+    from bot.gunicorn_config import post_worker_init
+
+    post_worker_init(None)
     client = app.test_client()
     response = client.post("/dashboard/login", data={"username": "bench", "password": PASSWORD})
     assert response.status_code == 302, response.status_code
