@@ -380,6 +380,25 @@ def list_projects(
     return list(session.scalars(stmt))
 
 
+def project_choices(session: Session) -> list[tuple[int, str]]:
+    """Return (id, label) of every project in plan order, for pickers: "LPN-S7 · name", with
+    the edition when it is not the original. Reads four columns only (no budgets, no rows
+    turned into objects): the queue renders it on every page view."""
+    rows = session.execute(
+        select(
+            Project.id, Project.strategy, Project.name, Project.edition, Project.edition_no
+        ).order_by(Project.strategy, Project.subarea, Project.programme, Project.id)
+    )
+    return [
+        (
+            ident,
+            f"{strategy} · {name}"
+            + ("" if edition == "original" else f" ({edition_label(f'{edition}:{no}')})"),
+        )
+        for ident, strategy, name, edition, no in rows
+    ]
+
+
 def project_counts(session: Session) -> dict[tuple[str, str | None], int]:
     """Return the number of projects per (strategy, sub-area)."""
     rows = session.execute(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    and_,
     case,
     delete,
     func,
@@ -72,6 +73,29 @@ FACET_COLUMNS = (
 )
 SUBMISSION_FACETS_INDEX = Index(
     "ix_submissions_facets", *(getattr(Submission, name) for name in FACET_COLUMNS)
+)
+# The queue's counts under its usual views (everything, a division, mine, unassigned,
+# overdue) read this narrow index of unmerged needs instead: a quarter of the wide one's size
+# (13 MB against 48 MB at 200,000 needs), led by the division so "my division" reads only its
+# part. It must hold every column those counts touch, or the database reads the rows again.
+QUEUE_COUNT_COLUMNS = ("division_id", "assignee_id", "due_at", "status", "strategy", "kind")
+SUBMISSION_QUEUE_COUNTS_INDEX = Index(
+    "ix_submissions_queue_counts",
+    *(getattr(Submission, name) for name in QUEUE_COUNT_COLUMNS),
+    postgresql_where=Submission.merged_into_id.is_(None),
+    sqlite_where=Submission.merged_into_id.is_(None),
+)
+# "Overdue" counts only open needs: the same columns for the unmerged needs whose status does
+# not meet the due date, a fraction of the table once most needs are resolved. The statuses are
+# bot.needs.actions.RESOLVED (a test keeps them equal); the queue writes them into its SQL as
+# literals in this order, so PostgreSQL can tell the index holds every row it asks for.
+RESOLVED_STATUSES = ("done", "duplicate", "out_of_scope", "planned", "rejected")
+_OPEN = and_(Submission.merged_into_id.is_(None), Submission.status.not_in(RESOLVED_STATUSES))
+SUBMISSION_QUEUE_OPEN_INDEX = Index(
+    "ix_submissions_queue_open",
+    *(getattr(Submission, name) for name in QUEUE_COUNT_COLUMNS),
+    postgresql_where=_OPEN,
+    sqlite_where=_OPEN,
 )
 
 

@@ -572,12 +572,4 @@ def _plan_links(submission: Submission) -> list[store.Project]:
 
 def _plan_choices() -> list[tuple[int, str]]:
     """Return (id, label) of every project for the link forms, in plan order."""
-    session = get_session()
-    return [
-        (
-            p.id,
-            f"{p.strategy} · {p.name}"
-            + ("" if p.edition == "original" else f" ({p.edition_label})"),
-        )
-        for p in store.list_projects(session)
-    ]
+    return store.project_choices(get_session())

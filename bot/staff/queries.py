@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.needs.actions import RESOLVED
@@ -163,6 +163,14 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BANGKOK)
 
 
+def unresolved() -> Any:
+    """The condition "not resolved yet", with the statuses written into the SQL as literals
+    (sorted, as ``storage.staff.RESOLVED_STATUSES``): PostgreSQL can then use the open needs'
+    index ix_submissions_queue_open, even in a prepared statement's generic plan."""
+    resolved = bindparam("resolved", sorted(RESOLVED), expanding=True, literal_execute=True)
+    return Submission.status.not_in(resolved)
+
+
 def filtered(
     statement: Select[Any], filters: QueueFilters, *, skip: Iterable[str] = (), scan: bool = False
 ) -> Select:
@@ -211,7 +219,7 @@ def filtered(
     if filters.unassigned:
         conditions.append(s.assignee_id.is_(None))
     if filters.overdue:
-        conditions.append(and_(s.due_at < utcnow(), s.status.not_in(RESOLVED)))
+        conditions.append(and_(s.due_at < utcnow(), unresolved()))
     if filters.q:
         conditions.append(or_(search.contains(filters.q), s.tracking_no == filters.q.upper()))
     return statement.where(*conditions) if conditions else statement
@@ -298,7 +306,9 @@ def facet_counts(
     (so the status counts show what each status would give with the rest unchanged).
     """
     s = Submission
-    # Structured filters are answered from ix_submissions_facets alone; the others read rows.
+    # Structured filters are answered from an index alone: the usual views (everything, a
+    # division, mine, unassigned, overdue) from the narrow ix_submissions_queue_counts on
+    # PostgreSQL, the rest from ix_submissions_facets; search, photo and location read rows.
     reads_rows = bool(filters.q or filters.photo or filters.location)
     statement = filtered(base, filters, skip=FACETS, scan=reads_rows).with_only_columns(
         s.status, s.strategy, s.kind, func.count()
