@@ -4,6 +4,7 @@ collections walked ~260,000 startup objects and paused a staff page 0.6 s (the q
 from __future__ import annotations
 
 import gc
+from types import SimpleNamespace
 
 from gunicorn.app.base import Application
 
@@ -28,7 +29,7 @@ def test_gunicorn_runs_the_freeze_after_loading_the_app_in_each_worker():
     assert config.post_worker_init is gunicorn_config.post_worker_init
     gc.unfreeze()
     try:
-        config.post_worker_init(None)
+        config.post_worker_init(SimpleNamespace(wsgi=None))  # a worker before its app
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
