@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database to empty")
     parser.add_argument("--needs", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--timeout", type=float, default=3600, help="give up after seconds")
+    parser.add_argument("--timeout", type=float, default=3 * 3600, help="give up after seconds")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="ruamkid-backlog-"))
