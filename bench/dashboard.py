@@ -28,6 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import JSON, event, func, insert, select, text, update
@@ -430,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     # As each gunicorn worker does once the app is loaded (bot/gunicorn_config.py).
     from bot.gunicorn_config import post_worker_init
 
-    post_worker_init(None)
+    post_worker_init(SimpleNamespace(wsgi=app))
     client = app.test_client()
     response = client.post("/dashboard/login", data={"username": "bench", "password": PASSWORD})
     assert response.status_code == 302, response.status_code
