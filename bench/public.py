@@ -35,6 +35,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
+from bench.openloop import open_loop  # noqa: E402
+
 OUT = REPO / "bench" / "out"
 DB_DIR = Path(tempfile.gettempdir()) / "ruamkid-bench-public"
 TARGET_RATE = 200
@@ -161,44 +163,27 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_rate(port: int, targets: list[str], rate: float, seconds: float, senders: int = 32):
     """Request ``rate`` pages/s for ``seconds`` (open loop); return the figures."""
-    count = int(rate * seconds)
-    index = iter(range(count))
     lock = threading.Lock()
     latencies: list[float] = []
     bad = [0]
-    begin = time.monotonic() + 0.5
 
-    def run() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while True:
-            with lock:
-                i = next(index, None)
-            if i is None:
-                break
-            due = begin + i / rate
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            try:
-                status, _ = get(conn, targets[i % len(targets)])
-            except OSError:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                status = 0
-            end = time.monotonic()
-            with lock:
-                latencies.append(end - due)  # from when it was due: a slow server cannot hide
-                bad[0] += status != 200
-        conn.close()
+    def send(conn: http.client.HTTPConnection, i: int, due: float) -> http.client.HTTPConnection:
+        try:
+            status, _ = get(conn, targets[i % len(targets)])
+        except OSError:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            status = 0
+        end = time.monotonic()
+        with lock:
+            latencies.append(end - due)  # from when it was due: a slow server cannot hide
+            bad[0] += status != 200
+        return conn
 
-    threads = [threading.Thread(target=run) for _ in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    elapsed = open_loop(port, rate, seconds, senders, send)
     return {
         "requests": len(latencies),
         "target_per_s": rate,
-        "achieved_per_s": round(len(latencies) / (time.monotonic() - begin), 1),
+        "achieved_per_s": round(len(latencies) / elapsed, 1),
         "non_200": bad[0],
         "p50_ms": round(percentile(latencies, 50) * 1000, 1),
         "p95_ms": round(percentile(latencies, 95) * 1000, 1),

@@ -37,6 +37,8 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import backlog  # noqa: E402  (bench/backlog.py: database, residents, worker processes)
 import webhook  # noqa: E402  (bench/webhook.py: the LINE stand-in, gunicorn, signed events)
 
+from bench.openloop import open_loop  # noqa: E402
+
 SAMPLE_SECONDS = 15
 
 
@@ -73,50 +75,34 @@ def send_at_rate(port: int, rate: float, seconds: float, make) -> dict[str, Any]
     """Send ``rate`` events/s for ``seconds`` (open loop) from a few threads that reconnect
     when gunicorn closes a kept-alive connection, and send the event again (LINE redelivers
     too; the webhook event id makes it harmless). Return counts and webhook latencies."""
-    count = int(rate * seconds)
     lock = threading.Lock()
-    index = iter(range(count))
     latencies: list[float] = []
     counts = {"non_200": 0, "reconnects": 0, "lost": 0}
-    begin = time.monotonic() + 0.5
 
-    def run() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while True:
-            with lock:
-                i = next(index, None)
-            if i is None:
+    def send(conn: http.client.HTTPConnection, i: int, due: float) -> http.client.HTTPConnection:
+        body, signature, _ = make(i)
+        for _attempt in range(3):
+            try:
+                status = webhook.post(conn, body, signature)
                 break
-            due = begin + i / rate
-            if (pause := due - time.monotonic()) > 0:
-                time.sleep(pause)
-            body, signature, _ = make(i)
-            for _attempt in range(3):
-                try:
-                    status = webhook.post(conn, body, signature)
-                    break
-                except (OSError, http.client.HTTPException):
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                    with lock:
-                        counts["reconnects"] += 1
-            else:
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 with lock:
-                    counts["lost"] += 1
-                continue
+                    counts["reconnects"] += 1
+        else:
             with lock:
-                latencies.append(time.monotonic() - due)
-                counts["non_200"] += status != 200
-        conn.close()
+                counts["lost"] += 1
+            return conn
+        with lock:
+            latencies.append(time.monotonic() - due)
+            counts["non_200"] += status != 200
+        return conn
 
-    threads = [threading.Thread(target=run) for _ in range(max(4, round(rate / 2)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    elapsed = open_loop(port, rate, seconds, max(4, round(rate / 2)), send, timeout=30)
     return {
         "events": len(latencies),
-        "achieved_events_per_s": len(latencies) / (time.monotonic() - begin),
+        "achieved_events_per_s": len(latencies) / elapsed,
         "p50_ms": (webhook.percentile(latencies, 50) or 0) * 1000,
         "p99_ms": (webhook.percentile(latencies, 99) or 0) * 1000,
         **counts,

@@ -45,6 +45,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.openloop import open_loop  # noqa: E402
 from bot.simulator import events as line_events  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -428,45 +429,28 @@ def run_rate(
     senders: int = 24,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Send ``rate`` events/s for ``seconds`` (open loop); return figures and send times."""
-    count = int(rate * seconds)
-    prepared = [make(i) for i in range(count)] if rate > 50 else None
-    index = iter(range(count))
+    prepared = [make(i) for i in range(int(rate * seconds))] if rate > 50 else None
     lock = threading.Lock()
     latencies: list[float] = []
     lateness: list[float] = []
     sent_at: dict[str, float] = {}
     bad = [0]
-    begin = time.monotonic() + 0.5
 
-    def run() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while True:
-            with lock:
-                i = next(index, None)
-            if i is None:
-                break
-            due = begin + i / rate
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            body, signature, token = prepared[i] if prepared else make(i)
-            start = time.monotonic()
-            status = post(conn, body, signature)
-            end = time.monotonic()
-            with lock:
-                sent_at[token] = start
-                # Measured from when the event was due, so a slow server cannot hide its delay.
-                latencies.append(end - due)
-                lateness.append(start - due)
-                bad[0] += status != 200
-        conn.close()
+    def send(conn: http.client.HTTPConnection, i: int, due: float) -> http.client.HTTPConnection:
+        body, signature, token = prepared[i] if prepared else make(i)
+        start = time.monotonic()
+        status = post(conn, body, signature)
+        end = time.monotonic()
+        with lock:
+            sent_at[token] = start
+            # Measured from when the event was due, so a slow server cannot hide its delay.
+            latencies.append(end - due)
+            lateness.append(start - due)
+            bad[0] += status != 200
+        return conn
 
-    threads = [threading.Thread(target=run) for _ in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    achieved = len(latencies) / (time.monotonic() - begin)
+    elapsed = open_loop(port, rate, seconds, senders, send)
+    achieved = len(latencies) / elapsed
     figures = {
         "events": len(latencies),
         "target_events_per_s": rate,
