@@ -319,8 +319,8 @@ def strategy(code: str) -> str:
 
     def render() -> str:
         session = get_session()
-        counts = _counts({"strategy": code, "status": None, "community": None})
         counted = tally()
+        counts = counted.counts(strategy=code, status=None, community=None)
         per_subarea = {
             sub.code: counted.counts(strategy=code, subarea=sub.code).total
             for sub in tax.strategy(code).subareas
