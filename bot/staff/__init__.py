@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from bot.accounts import ROLE_LABELS, load_user
 from bot.config import tile_origin
 from bot.needs.statuses import STATUS_LABELS
-from bot.staff import plan, project_news, queue
+from bot.staff import plan, project_news, queries, queue
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ def init_app(app: Flask) -> None:
     """Bind the dashboard to ``app`` (its blueprints are registered by ``create_app``)."""
     app.config.setdefault("TILE_URL", DEFAULT_TILE_URL)
     app.config.setdefault("DASHBOARD_PAGE_SIZE", 50)
+    # The queue counts at most this many matching needs ("more than 10,000" past it).
+    app.config.setdefault("DASHBOARD_COUNT_LIMIT", queries.COUNT_LIMIT)
     login_manager = LoginManager()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "กรุณาเข้าสู่ระบบก่อนใช้งาน"

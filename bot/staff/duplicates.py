@@ -4,8 +4,8 @@ A candidate is a submission that is not merged, was sent within 180 days of this
 the same strategy (when this one has a strategy). It is scored by the Jaccard similarity of
 character trigrams of the folded text (Thai has no spaces between words, so character n-grams
 work without a tokenizer and cost nothing to compute), plus a bonus when both have a location
-within 250 m (as FixMyStreet does). Only the newest 1,500 candidates are compared, so the
-detail page stays fast on a large table.
+within 250 m (as FixMyStreet does). Only the 1,500 candidates nearest in arrival order are
+compared, so the detail page stays fast on a large table.
 """
 
 from __future__ import annotations
@@ -93,31 +93,43 @@ def suggest(
     if not submission.text and submission.latitude is None:
         return []
     s = Submission
-    statement = select(s).where(
-        s.id != submission.id,
+    candidates = select(s.id, s.text, s.latitude, s.longitude).where(
         s.merged_into_id.is_(None),
         s.status != "duplicate",
         s.created_at >= submission.created_at - WINDOW,
         s.created_at <= submission.created_at + WINDOW,
     )
     if submission.strategy:
-        statement = statement.where(s.strategy == submission.strategy)
-    statement = restrict(statement).order_by(s.id.desc()).limit(MAX_CANDIDATES)
+        candidates = candidates.where(s.strategy == submission.strategy)
+    candidates = restrict(candidates)
+    # The candidates nearest in arrival order on both sides of this need: each side reads
+    # from its place in the (strategy, id) index and stops once it has enough, so an old need
+    # costs what a new one does on a million rows. Only the few best are loaded whole.
+    later = session.execute(
+        candidates.where(s.id > submission.id).order_by(s.id.asc()).limit(MAX_CANDIDATES // 2)
+    ).all()
+    earlier = session.execute(
+        candidates.where(s.id < submission.id)
+        .order_by(s.id.desc())
+        .limit(MAX_CANDIDATES - len(later))
+    ).all()
     mine = trigrams(submission.text)
-    found: list[Suggestion] = []
-    for other in session.scalars(statement):
-        similarity = jaccard(mine, trigrams(other.text))
+    scored: list[tuple[int, float, float, float | None]] = []
+    for ident, text, latitude, longitude in [*later, *earlier]:
+        similarity = jaccard(mine, trigrams(text))
         metres = None
-        if None not in (submission.latitude, submission.longitude, other.latitude, other.longitude):
-            metres = distance_m(
-                submission.latitude, submission.longitude, other.latitude, other.longitude
-            )
+        if None not in (submission.latitude, submission.longitude, latitude, longitude):
+            metres = distance_m(submission.latitude, submission.longitude, latitude, longitude)
         nearby = metres is not None and metres <= NEARBY_METRES
         if similarity < MIN_TEXT_SIMILARITY and not (
             nearby and similarity >= MIN_TEXT_SIMILARITY_NEARBY
         ):
             continue
         score = similarity + (0.25 * (1 - metres / NEARBY_METRES) if nearby else 0.0)
-        found.append(Suggestion(other, round(min(score, 1.0), 4), similarity, metres))
-    found.sort(key=lambda x: (-x.score, -x.submission.id))
-    return found[:limit]
+        scored.append((ident, round(min(score, 1.0), 4), similarity, metres))
+    scored.sort(key=lambda x: (-x[1], -x[0]))
+    best = scored[:limit]
+    if not best:
+        return []
+    loaded = {o.id: o for o in session.scalars(select(s).where(s.id.in_([b[0] for b in best])))}
+    return [Suggestion(loaded[i], score, sim, metres) for i, score, sim, metres in best]

@@ -294,28 +294,84 @@ def page(
 
 
 FACETS = ("status", "strategy", "kind")
+# Counting stops after this many matching rows: past it the queue says "more than 10,000"
+# instead of reading every index entry (a count over a million needs grows with the table).
+COUNT_LIMIT = 10_000
 
 
-def facet_counts(
-    session: Session, base: Select[Any], filters: QueueFilters
-) -> tuple[int, dict[str, dict[str, int]]]:
-    """Return the number of matches and, per status, strategy and kind, how many match.
+@dataclass(frozen=True)
+class Counts:
+    """The queue's counts: how many match, and per status, strategy and kind.
 
-    One grouped query serves every count: rows are grouped by the three columns under the
-    other filters, then each facet sums the groups that pass the *other two* facet filters
-    (so the status counts show what each status would give with the rest unchanged).
+    ``capped`` is True when more than ``COUNT_LIMIT`` match (``total`` is then the limit);
+    ``sampled`` names the facets whose numbers came from a capped read: their values are
+    real, their numbers are not shown.
     """
+
+    total: int
+    capped: bool
+    facets: dict[str, dict[str, int]]
+    sampled: frozenset[str] = frozenset()
+
+
+def _groups(
+    session: Session, base: Select[Any], filters: QueueFilters, skip: Iterable[str], limit: int
+) -> tuple[list[tuple[str, str, str, int]], bool]:
+    """Group at most ``limit`` matching rows by (status, strategy, kind); say if more match."""
     s = Submission
     # Structured filters are answered from an index alone: the usual views (everything, a
     # division, mine, unassigned, overdue) from the narrow ix_submissions_queue_counts on
     # PostgreSQL, the rest from ix_submissions_facets; search, photo and location read rows.
     reads_rows = bool(filters.q or filters.photo or filters.location)
-    statement = filtered(base, filters, skip=FACETS, scan=reads_rows).with_only_columns(
-        s.status, s.strategy, s.kind, func.count()
+    rows = (
+        filtered(base, filters, skip=skip, scan=reads_rows)
+        .with_only_columns(s.status, s.strategy, s.kind)
+        .order_by(None)
+        .limit(limit + 1)
+        .subquery()
     )
     # Grouping by kind first keeps SQLite from walking the status index row by row.
-    groups = session.execute(statement.group_by(s.kind, s.strategy, s.status)).all()
+    groups = session.execute(
+        select(rows.c.status, rows.c.strategy, rows.c.kind, func.count()).group_by(
+            rows.c.kind, rows.c.strategy, rows.c.status
+        )
+    ).all()
+    return [tuple(g) for g in groups], sum(g[3] for g in groups) > limit
+
+
+def facet_counts(
+    session: Session, base: Select[Any], filters: QueueFilters, *, limit: int = COUNT_LIMIT
+) -> Counts:
+    """Count the matches and, per status, strategy and kind, what each value would give with
+    the other filters unchanged, reading at most ``limit`` + 1 rows per query.
+
+    Usually one grouped query serves every count: rows are grouped under the non-facet
+    filters, then each facet sums the groups that pass the *other two* facet filters. When
+    more rows than ``limit`` match those filters, the matches and each chosen facet are
+    counted apart, each capped, so a narrow filter on a huge table still gets exact numbers.
+    """
     chosen = {name: getattr(filters, name) for name in FACETS}
+    groups, capped = _groups(session, base, filters, FACETS, limit)
+    if not capped:
+        return _summed(groups, chosen)
+    if not any(chosen.values()):
+        counts = _summed(groups, chosen)
+        return Counts(limit, True, counts.facets, frozenset(FACETS))
+    groups, capped = _groups(session, base, filters, (), limit)
+    matches = _summed(groups, chosen)
+    facets = dict(matches.facets)
+    sampled = {name for name in FACETS if not chosen[name]} if capped else set()
+    for name in FACETS:
+        if chosen[name]:
+            own, own_capped = _groups(session, base, filters, (name,), limit)
+            facets[name] = _summed(own, chosen).facets[name]
+            if own_capped:
+                sampled.add(name)
+    return Counts(limit if capped else matches.total, capped, facets, frozenset(sampled))
+
+
+def _summed(groups: Iterable[tuple[str, str, str, int]], chosen: Mapping[str, str]) -> Counts:
+    """Sum grouped rows into the total and each facet's counts under the other facets."""
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     total = 0
     for status, strategy, kind, n in groups:
@@ -326,12 +382,15 @@ def facet_counts(
         for name in FACETS:
             if not misses or misses == [name]:
                 counts[name][values[name]] = counts[name].get(values[name], 0) + n
-    return total, counts
+    return Counts(total, False, counts)
 
 
-def count(session: Session, statement: Select[Any]) -> int:
-    """Count the rows a select over Submission returns."""
-    return session.scalar(statement.with_only_columns(func.count(Submission.id)).order_by(None))
+def count(session: Session, statement: Select[Any], *, limit: int | None = None) -> int:
+    """Count the rows a select over Submission returns, or stop at ``limit`` + 1."""
+    statement = statement.with_only_columns(Submission.id).order_by(None)
+    if limit is not None:
+        statement = statement.limit(limit + 1)
+    return session.scalar(select(func.count()).select_from(statement.subquery()))
 
 
 @dataclass(frozen=True)
@@ -392,6 +451,8 @@ def communities(session: Session, *, active_only: bool = False) -> list[Communit
 
 
 __all__ = [
+    "COUNT_LIMIT",
+    "Counts",
     "QueueFilters",
     "Reporters",
     "all_ids",

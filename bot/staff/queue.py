@@ -185,14 +185,15 @@ def index() -> str:
         cursor,
         size,
     )
-    total, facets = queries.facet_counts(session, base, filters)
+    count_limit = int(current_app.config["DASHBOARD_COUNT_LIMIT"])
+    counts = queries.facet_counts(session, base, filters, limit=count_limit)
     reporters = queries.reporters(session, [r.id for r in rows])
     allowed_actions = [a for a in _extras().bulk_actions.values() if user.role in a.roles]
     return render_template(
         "dashboard/queue.html",
         rows=rows,
-        total=total,
-        facets=facets,
+        counts=counts,
+        counts_limit=count_limit,
         filters=filters,
         next_cursor=next_cursor,
         first_page=not cursor,

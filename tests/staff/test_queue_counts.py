@@ -132,3 +132,51 @@ def test_the_open_needs_index_leaves_out_exactly_the_resolved_statuses():
     )
     listed = ", ".join(f"'{status}'" for status in RESOLVED_STATUSES)
     assert f"NOT IN ({listed})" in sql
+
+
+def test_counts_stop_at_the_limit_and_say_so(app, session, routed):
+    """Past the limit the queue reads no further: the total is "more than" the limit and the
+    facets list the values seen without numbers (a count over a million needs grows with the
+    table; bench/dashboard.py --rows 1000000)."""
+    exact = queries.facet_counts(session, select(Submission), queries.QueueFilters())
+    assert not exact.capped and exact.total > 500 and not exact.sampled
+    capped = queries.facet_counts(session, select(Submission), queries.QueueFilters(), limit=500)
+    assert capped.capped and capped.total == 500
+    assert capped.sampled == set(queries.FACETS)
+    for name in queries.FACETS:
+        assert set(capped.facets[name]) <= set(exact.facets[name])
+
+
+def test_a_narrow_filter_on_a_large_table_keeps_exact_counts(app, session, routed):
+    """The filters leave fewer rows than the limit, their facets' neighbours more: the total
+    and the unchosen facet are exact, each chosen facet exact or marked as sampled."""
+    filters = queries.QueueFilters(status="reviewing", strategy="LPN-S7")
+    exact = queries.facet_counts(session, select(Submission), filters)
+    limit = exact.total + 10
+    every = queries.facet_counts(session, select(Submission), queries.QueueFilters())
+    assert every.total > limit  # the facets-free read is capped: the narrow path runs
+    narrow = queries.facet_counts(session, select(Submission), filters, limit=limit)
+    assert not narrow.capped and narrow.total == exact.total
+    assert narrow.facets["kind"] == exact.facets["kind"]
+    for name in ("status", "strategy"):
+        if name in narrow.sampled:
+            assert set(narrow.facets[name]) <= set(exact.facets[name])
+        else:
+            assert narrow.facets[name] == exact.facets[name]
+    assert "kind" not in narrow.sampled
+
+
+def test_the_queue_page_says_more_than_when_it_stops_counting(app, client, session, routed):
+    app.config["DASHBOARD_COUNT_LIMIT"] = 100
+    client.post("/dashboard/login", data={"username": "counter", "password": "correct-horse-battery"})
+    page = client.get("/dashboard/submissions").get_data(as_text=True)
+    assert "(มากกว่า 100 เรื่อง)" in page
+    assert 'data-testid="counts-capped"' in page
+    assert "data-count=" not in page
+    # A filter narrower than the limit is counted exactly again.
+    tracking = session.scalar(
+        select(Submission.tracking_no).where(Submission.merged_into_id.is_(None)).limit(1)
+    )
+    narrow = client.get(f"/dashboard/submissions?q={tracking}").get_data(as_text=True)
+    assert "(1 เรื่อง)" in narrow
+    assert 'data-testid="counts-capped"' not in narrow

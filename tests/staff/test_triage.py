@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from storage.models import OutboxMessage, Submission, SubmissionEvent, TrainingLabel
 from storage.staff import AuditLog
@@ -219,6 +219,38 @@ def test_duplicates_are_suggested_with_reasons(app, client, session, staff_user,
     for absent in (far_text, other_strategy, too_old):
         assert f'data-testid="duplicate-row" data-id="{absent.id}"' not in body
     assert "ข้อความคล้ายกัน" in body and "ห่าง" in body and " ม." in body
+
+
+def test_an_old_needs_duplicate_is_found_behind_many_newer_needs(
+    app, client, session, staff_user, make_submission
+):
+    """Candidates are the ones nearest in arrival order, not the newest: an old need's twin
+    sent an hour later is suggested though 1,600 newer needs fill its 180-day window."""
+    start = datetime.now(UTC) - timedelta(days=100)
+    old = make_submission(session, text="ท่อระบายน้ำตันหน้าตลาดสดเทศบาล", created_at=start)
+    twin = make_submission(
+        session, text="ท่อระบายน้ำตันหน้าตลาดสดเทศบาลน้ำท่วมขัง", created_at=start + timedelta(hours=1)
+    )
+    session.execute(
+        insert(Submission),
+        [
+            {
+                "tracking_no": f"LPN-69-9{n:05d}",
+                "source": "line",
+                "text": f"ขอให้ตัดหญ้าริมถนนสายที่ {n}",
+                "strategy": "LPN-S7",
+                "kind": "need",
+                "top3": [],
+                "status": "new",
+                "community_id": old.community_id,
+                "created_at": start + timedelta(hours=2, minutes=n),
+            }
+            for n in range(1600)
+        ],
+    )
+    session.commit()
+    body = client.get(f"/dashboard/submissions/{old.id}").get_data(as_text=True)
+    assert f'data-testid="duplicate-row" data-id="{twin.id}"' in body
 
 
 def test_merge_counts_distinct_residents_and_communities(

@@ -70,12 +70,14 @@ def index() -> str:
     filters = queries.QueueFilters.from_args(request.args, user)
     statement = visible_submissions(queries.filtered(select(Submission), filters), user)
     editions = store.editions_in_use(session) if user.role != "leader" else []
+    limit = int(current_app.config["DASHBOARD_COUNT_LIMIT"])
     if "original" not in editions:
         editions.insert(0, "original")
     return render_template(
         "exports/index.html",
         filters=filters,
-        matching=queries.count(session, statement),
+        matching=queries.count(session, statement, limit=limit),
+        matching_limit=limit,
         editions=editions,
         edition_label=store.edition_label,
         years=tuple(taxonomy().plan.years),
@@ -157,10 +159,10 @@ def submissions_xlsx() -> Response:
     """Download the queue's current selection as XLSX (up to XLSX_MAX_ROWS rows)."""
     session = get_session()
     filters, statement = _statement()
-    total = queries.count(session, statement)
+    total = queries.count(session, statement, limit=XLSX_MAX_ROWS)
     if total > XLSX_MAX_ROWS:
         flash(
-            f"รายการมี {total:,} เรื่อง เกิน {XLSX_MAX_ROWS:,} เรื่องที่ไฟล์ Excel รองรับ "
+            f"รายการมีมากกว่า {XLSX_MAX_ROWS:,} เรื่องที่ไฟล์ Excel รองรับ "
             "กรุณากรองให้น้อยลงหรือดาวน์โหลดเป็น CSV",
             "warning",
         )
