@@ -77,8 +77,17 @@ SUBMISSION_FACETS_INDEX = Index(
 # The queue's counts under its usual views (everything, a division, mine, unassigned,
 # overdue) read this narrow index of unmerged needs instead: a quarter of the wide one's size
 # (13 MB against 48 MB at 200,000 needs), led by the division so "my division" reads only its
-# part. It must hold every column those counts touch, or the database reads the rows again.
-QUEUE_COUNT_COLUMNS = ("division_id", "assignee_id", "due_at", "status", "strategy", "kind")
+# part. It must hold every column those counts touch, or the database reads the rows again
+# (the community since 0017_counts: a leader's queue, and any community filter).
+QUEUE_COUNT_COLUMNS = (
+    "division_id",
+    "assignee_id",
+    "due_at",
+    "status",
+    "strategy",
+    "kind",
+    "community_id",
+)
 SUBMISSION_QUEUE_COUNTS_INDEX = Index(
     "ix_submissions_queue_counts",
     *(getattr(Submission, name) for name in QUEUE_COUNT_COLUMNS),

@@ -16,7 +16,7 @@ import threading
 
 from flask import Flask
 
-from bot.public.cache import TTLCache
+from bot.cache import TTLCache
 
 logger = logging.getLogger(__name__)
 

@@ -83,7 +83,7 @@ def _max_age() -> int:
 def _cached(render: Callable[[], str]) -> str:
     """Return the page for this exact URL from the process's cache; one thread renders it when
     missing or expired (the others wait, or get the expired page for a while: see
-    ``bot.public.cache``)."""
+    ``bot.cache``)."""
     pages = current_app.extensions[EXTENSION]["pages"]
     return pages.get_or_compute(request.full_path, render)
 

@@ -7,8 +7,6 @@ table of the same numbers; the map is Leaflet (vendored) fed by a JSON data bloc
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +17,7 @@ from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.accounts import current_staff, role_required, visible_submissions
+from bot.cache import TTLCache
 from bot.db import get_session
 from bot.needs.classification import taxonomy
 from bot.needs.statuses import STATUS_LABELS
@@ -40,30 +39,23 @@ MAP_LIMIT = 2000
 # The overview's numbers are recomputed at most this often per scope and period (a few
 # grouped scans of the whole table; on 200,000 rows they take about a second on SQLite).
 DEFAULT_CACHE_SECONDS = 60.0
-_cache_lock = threading.Lock()
 
 
 def _cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """Return ``compute()``, reusing a result younger than OVERVIEW_CACHE_SECONDS."""
+    """Return ``compute()``, reusing a result younger than OVERVIEW_CACHE_SECONDS.
+
+    One thread recomputes an expired result while the others keep getting the old one
+    (``bot.cache``): on a million needs the figures take seconds to count.
+    """
     ttl = float(current_app.config.get("OVERVIEW_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
-    now = time.monotonic()
-    # One cache per app (kept in app.extensions), so two apps in a process never share it.
-    _cache: dict[tuple[Any, ...], tuple[float, Any]] = current_app.extensions.setdefault(
+    if ttl <= 0:
+        return compute()
+    # One cache per app and lifetime (kept in app.extensions), so two apps never share it.
+    caches: dict[float, TTLCache[Any]] = current_app.extensions.setdefault(
         "ruamkid_overview_cache", {}
     )
-    full_key = key
-    if ttl > 0:
-        with _cache_lock:
-            hit = _cache.get(full_key)
-        if hit is not None and now - hit[0] < ttl:
-            return hit[1]
-    value = compute()
-    if ttl > 0:
-        with _cache_lock:
-            if len(_cache) > 256:  # many scopes: forget the oldest rather than grow
-                _cache.clear()
-            _cache[full_key] = (now, value)
-    return value
+    cache = caches.get(ttl) or caches.setdefault(ttl, TTLCache(ttl, size=256))
+    return cache.get_or_compute(repr(key), compute)
 
 
 @dataclass(frozen=True)
@@ -309,15 +301,8 @@ def index() -> str:
     kinds = {k.code: k.name for k in tax.kinds}
     by_kind = [(kinds.get(code, code), n) for code, n in stats.by_kind]
 
-    points = [
-        {
-            "lat": lat,
-            "lng": lng,
-            "no": tracking_no or "",
-            "status": STATUS_LABELS.get(status, status),
-            "url": url_for("queue.detail", submission_id=ident),
-        }
-        for ident, tracking_no, status, lat, lng in session.execute(
+    def map_points() -> list[dict[str, Any]]:
+        rows = session.execute(
             base.where(Submission.latitude.is_not(None), Submission.longitude.is_not(None))
             .with_only_columns(
                 Submission.id,
@@ -329,11 +314,28 @@ def index() -> str:
             .order_by(Submission.id.desc())
             .limit(MAP_LIMIT)
         )
-    ]
-    closing = closing_by(session, period, Submission.strategy)
+        return [
+            {
+                "lat": lat,
+                "lng": lng,
+                "no": tracking_no or "",
+                "status": STATUS_LABELS.get(status, status),
+                "url": url_for("queue.detail", submission_id=ident),
+            }
+            for ident, tracking_no, status, lat, lng in rows
+        ]
+
+    # Every figure below reads the whole period: each is kept like the stats above.
+    points = _cached(("points", scope), map_points)
+    closing = _cached(
+        ("closing", scope, months), lambda: closing_by(session, period, Submission.strategy)
+    )
     closing_rows = [(code, name, closing[code]) for code, name in strategy_rows if code in closing]
-    division_closing = closing_by(session, period, Submission.division_id)
-    sources = source_counts(session, period)
+    division_closing = _cached(
+        ("division closing", scope, months),
+        lambda: closing_by(session, period, Submission.division_id),
+    )
+    sources = _cached(("sources", scope, months), lambda: source_counts(session, period))
     return render_template(
         "overview/index.html",
         closing_rows=closing_rows,

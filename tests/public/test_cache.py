@@ -1,5 +1,5 @@
 """The public pages' cache under many threads: one computes a missing or expired value, the
-others wait for it or get the expired one for a bounded while (bot.public.cache)."""
+others wait for it or get the expired one for a bounded while (bot.cache)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.public.cache import TTLCache
+from bot.cache import TTLCache
 
 SAFETY = 10  # seconds before a stuck test fails instead of hanging; never a speed limit
 

@@ -121,6 +121,20 @@ def test_routing_counts_are_read_from_a_narrow_index_alone(app, session, routed,
     assert f"Index Only Scan using {index}" in plan, plan
 
 
+def test_a_communitys_counts_are_read_from_the_narrow_index_alone(app, session, routed):
+    """A leader's queue, and any community filter, count from ix_submissions_queue_counts
+    (0017_counts added the community): before, they read the rows (~300 ms at 1,000,000)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite keeps counting from ix_submissions_facets (merged_into_id = NULL)")
+    community = session.scalar(select(Community.id))
+    args = {"community": str(community), "strategy": "LPN-S7"}
+    statement, parameters = _counts_statement(app, session, routed, args)
+    cursor = session.connection().connection.driver_connection.cursor()
+    cursor.execute("EXPLAIN " + statement, parameters)
+    plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using ix_submissions_queue_counts" in plan, plan
+
+
 def test_the_open_needs_index_leaves_out_exactly_the_resolved_statuses():
     """The index's condition and the queue's "overdue" must name the same statuses, in the
     same order, or PostgreSQL can no longer use the index (and overdue reads every need)."""
@@ -168,7 +182,8 @@ def test_a_narrow_filter_on_a_large_table_keeps_exact_counts(app, session, route
 
 def test_the_queue_page_says_more_than_when_it_stops_counting(app, client, session, routed):
     app.config["DASHBOARD_COUNT_LIMIT"] = 100
-    client.post("/dashboard/login", data={"username": "counter", "password": "correct-horse-battery"})
+    login = {"username": "counter", "password": "correct-horse-battery"}
+    client.post("/dashboard/login", data=login)
     page = client.get("/dashboard/submissions").get_data(as_text=True)
     assert "(มากกว่า 100 เรื่อง)" in page
     assert 'data-testid="counts-capped"' in page

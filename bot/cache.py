@@ -1,5 +1,5 @@
-"""A time-limited cache of rendered public pages (and the counts behind them), in each worker
-process.
+"""A time-limited cache in each worker process: the public pages (and the counts behind
+them), and the staff overview's figures.
 
 ``get_or_compute`` is what the pages use: a fresh value is returned at once; a missing one is
 computed by one thread only while the others asking for the same key wait for it
