@@ -6,6 +6,8 @@ computed by one thread only while the others asking for the same key wait for it
 (single-flight); an expired one is recomputed by the first thread that asks while the others
 keep getting the old value (stale-while-revalidate), but never for longer than
 ``stale_seconds`` past its expiry: after that they wait for the new one like for a missing one.
+``get_or_refresh`` (the overview's figures, seconds to count on a large table) recomputes an
+expired value in the background, so not even the first thread waits for it.
 """
 
 from __future__ import annotations
@@ -92,6 +94,44 @@ class TTLCache(Generic[V]):
                 del self._flights[key]
             flight.set()
         return value
+
+    def get_or_refresh(
+        self,
+        key: str,
+        compute: Callable[[], V],
+        spawn: Callable[[Callable[[], None]], None],
+        background: Callable[[], V] | None = None,
+    ) -> V:
+        """Like ``get_or_compute``, but nobody waits for an expired value's successor: the
+        expired value is returned at once (within ``stale_seconds``) while ``spawn`` runs
+        ``background`` (default ``compute``) elsewhere, e.g. in a thread, once per key."""
+        if self.seconds <= 0:
+            return compute()
+        with self._lock:
+            now = self.clock()
+            item = self._items.get(key)
+            if item is not None and item[0] > now:
+                return item[1]
+            stale = item is not None and now < item[0] + self.stale_seconds
+            if not stale or key in self._flights:
+                flight = None
+            else:
+                flight = self._flights[key] = self._event()
+        if not stale:
+            return self.get_or_compute(key, compute)
+        if flight is not None:
+            spawn(lambda: self._refresh(key, background or compute, flight))
+        return item[1]  # type: ignore[index]
+
+    def _refresh(self, key: str, compute: Callable[[], V], flight: threading.Event) -> None:
+        try:
+            value = compute()
+            with self._lock:
+                self._put(key, value)
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.set()
 
     def clear(self) -> None:
         """Forget everything."""

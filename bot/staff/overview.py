@@ -7,6 +7,7 @@ table of the same numbers; the map is Leaflet (vendored) fed by a JSON data bloc
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,9 +17,10 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from bot import logs
 from bot.accounts import current_staff, role_required, visible_submissions
 from bot.cache import TTLCache
-from bot.db import get_session
+from bot.db import get_session, session_factory
 from bot.needs.classification import taxonomy
 from bot.needs.statuses import STATUS_LABELS
 from bot.staff.charts import bar_chart, line_chart
@@ -39,23 +41,44 @@ MAP_LIMIT = 2000
 # The overview's numbers are recomputed at most this often per scope and period (a few
 # grouped scans of the whole table; on 200,000 rows they take about a second on SQLite).
 DEFAULT_CACHE_SECONDS = 60.0
+# How long past its minute a figure may still be shown while its successor is counted.
+STALE_SECONDS = 15 * 60.0
 
 
-def _cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """Return ``compute()``, reusing a result younger than OVERVIEW_CACHE_SECONDS.
+def _cached(key: tuple[Any, ...], compute: Callable[[Session], Any]) -> Any:
+    """Return ``compute(session)``, reusing a result younger than OVERVIEW_CACHE_SECONDS.
 
-    One thread recomputes an expired result while the others keep getting the old one
-    (``bot.cache``): on a million needs the figures take seconds to count.
+    An older one (up to STALE_SECONDS) is still shown while a thread of its own, with its own
+    session, counts the new one (``bot.cache``): on a million needs the figures take seconds,
+    and no visitor should wait for them once they have been counted.
     """
     ttl = float(current_app.config.get("OVERVIEW_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
     if ttl <= 0:
-        return compute()
+        return compute(get_session())
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     # One cache per app and lifetime (kept in app.extensions), so two apps never share it.
-    caches: dict[float, TTLCache[Any]] = current_app.extensions.setdefault(
-        "ruamkid_overview_cache", {}
+    caches: dict[float, TTLCache[Any]] = app.extensions.setdefault("ruamkid_overview_cache", {})
+    cache = caches.get(ttl) or caches.setdefault(
+        ttl, TTLCache(ttl, size=256, stale_seconds=STALE_SECONDS)
     )
-    cache = caches.get(ttl) or caches.setdefault(ttl, TTLCache(ttl, size=256))
-    return cache.get_or_compute(repr(key), compute)
+
+    def in_background() -> Any:
+        with app.app_context(), session_factory(app)() as session:
+            return compute(session)
+
+    return cache.get_or_refresh(
+        repr(key), lambda: compute(get_session()), _spawn, background=in_background
+    )
+
+
+def _spawn(task: Callable[[], None]) -> None:
+    def run() -> None:
+        try:
+            task()
+        except Exception as exc:
+            logger.error("overview figures not recounted:\n%s", logs.describe_error(exc))
+
+    threading.Thread(target=run, name="ruamkid-overview", daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -256,6 +279,26 @@ def heat_class(value: int, top: int) -> str:
     return f"heat-{min(5, 1 + int(4 * value / top + 0.5))}"
 
 
+def map_points(session: Session, base: Select[Any]) -> list[tuple[int, float, float, str, str]]:
+    """Return the newest MAP_LIMIT located needs: id, latitude, longitude, number, status."""
+    rows = session.execute(
+        base.where(Submission.latitude.is_not(None), Submission.longitude.is_not(None))
+        .with_only_columns(
+            Submission.id,
+            Submission.tracking_no,
+            Submission.status,
+            Submission.latitude,
+            Submission.longitude,
+        )
+        .order_by(Submission.id.desc())
+        .limit(MAP_LIMIT)
+    )
+    return [
+        (ident, lat, lng, tracking_no or "", STATUS_LABELS.get(status, status))
+        for ident, tracking_no, status, lat, lng in rows
+    ]
+
+
 @bp.get("/")
 @role_required()
 def index() -> str:
@@ -273,14 +316,14 @@ def index() -> str:
     if months:
         period = base.where(Submission.created_at >= utcnow() - timedelta(days=months * 30.44))
     scope = ("leader", user.community_id) if user.role == "leader" else ("all",)
-    stats = _cached(("stats", scope, months), lambda: compute_stats(session, period))
+    stats = _cached(("stats", scope, months), lambda db: compute_stats(db, period))
 
     tax = taxonomy()
     today = utcnow().astimezone(BANGKOK).date()
     first_month = monthly({}, today)[0][0]
     first_week = weekly({}, today)[0][0]
     since = min(first_month, first_week)
-    days = _cached(("days", scope, since), lambda: daily_counts(session, base, since))
+    days = _cached(("days", scope, since), lambda db: daily_counts(db, base, since))
     weeks = weekly(days, today)
     month_rows = monthly(days, today)
 
@@ -301,41 +344,24 @@ def index() -> str:
     kinds = {k.code: k.name for k in tax.kinds}
     by_kind = [(kinds.get(code, code), n) for code, n in stats.by_kind]
 
-    def map_points() -> list[dict[str, Any]]:
-        rows = session.execute(
-            base.where(Submission.latitude.is_not(None), Submission.longitude.is_not(None))
-            .with_only_columns(
-                Submission.id,
-                Submission.tracking_no,
-                Submission.status,
-                Submission.latitude,
-                Submission.longitude,
-            )
-            .order_by(Submission.id.desc())
-            .limit(MAP_LIMIT)
-        )
-        return [
-            {
-                "lat": lat,
-                "lng": lng,
-                "no": tracking_no or "",
-                "status": STATUS_LABELS.get(status, status),
-                "url": url_for("queue.detail", submission_id=ident),
-            }
-            for ident, tracking_no, status, lat, lng in rows
-        ]
-
     # Every figure below reads the whole period: each is kept like the stats above.
-    points = _cached(("points", scope), map_points)
+    # A detail link per point, built from one (url_for 2,000 times costs more than the page).
+    detail_url = url_for("queue.detail", submission_id=0).removesuffix("0")
+    points = [
+        {"lat": lat, "lng": lng, "no": no, "status": status, "url": f"{detail_url}{ident}"}
+        for ident, lat, lng, no, status in _cached(
+            ("points", scope), lambda db: map_points(db, base)
+        )
+    ]
     closing = _cached(
-        ("closing", scope, months), lambda: closing_by(session, period, Submission.strategy)
+        ("closing", scope, months), lambda db: closing_by(db, period, Submission.strategy)
     )
     closing_rows = [(code, name, closing[code]) for code, name in strategy_rows if code in closing]
     division_closing = _cached(
         ("division closing", scope, months),
-        lambda: closing_by(session, period, Submission.division_id),
+        lambda db: closing_by(db, period, Submission.division_id),
     )
-    sources = _cached(("sources", scope, months), lambda: source_counts(session, period))
+    sources = _cached(("sources", scope, months), lambda db: source_counts(db, period))
     return render_template(
         "overview/index.html",
         closing_rows=closing_rows,
@@ -370,5 +396,5 @@ def index() -> str:
         points=points,
         tile_url=current_app.config.get("TILE_URL") or "",
         map_limit=MAP_LIMIT,
-        divisions=_cached(("divisions", scope, months), lambda: division_figures(session, period)),
+        divisions=_cached(("divisions", scope, months), lambda db: division_figures(db, period)),
     )

@@ -155,3 +155,38 @@ def test_a_cache_of_no_seconds_computes_every_time(seconds):
     values = iter(["a", "b"])
     assert cache.get_or_compute("page", lambda: next(values)) == "a"
     assert cache.get_or_compute("page", lambda: next(values)) == "b"
+
+
+def test_refresh_in_the_background_nobody_waits_for_an_expired_value():
+    """get_or_refresh (the staff overview): the expired value is returned at once, its
+    successor computed once, by the task handed to ``spawn``; until it lands the old one stays."""
+    clock = Clock()
+    cache: TTLCache[str] = TTLCache(30, clock=clock, stale_seconds=20)
+    tasks: list = []
+    assert cache.get_or_refresh("figures", lambda: "v1", tasks.append) == "v1"  # computed
+    assert tasks == []
+    clock.now += 31
+    values = [cache.get_or_refresh("figures", never, tasks.append, lambda: "v2") for _ in range(5)]
+    assert values == ["v1"] * 5 and len(tasks) == 1  # one refresh, handed off
+    tasks.pop()()
+    assert cache.get_or_refresh("figures", never, tasks.append) == "v2" and tasks == []
+    clock.now += 30 + 21  # too old to show: computed before answering, as when missing
+    assert cache.get_or_refresh("figures", lambda: "v3", tasks.append) == "v3" and tasks == []
+
+
+def test_a_failed_background_refresh_lets_the_next_reader_try_again():
+    clock = Clock()
+    cache: TTLCache[str] = TTLCache(30, clock=clock, stale_seconds=20)
+    cache.put("figures", "v1")
+    clock.now += 31
+    tasks: list = []
+
+    def broken() -> str:
+        raise RuntimeError("the database went away")
+
+    assert cache.get_or_refresh("figures", never, tasks.append, broken) == "v1"
+    with pytest.raises(RuntimeError):
+        tasks.pop()()
+    assert cache.get_or_refresh("figures", never, tasks.append, lambda: "v2") == "v1"
+    tasks.pop()()
+    assert cache.get_or_refresh("figures", never, tasks.append) == "v2"
