@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--export-runs", type=int, default=5)
+    parser.add_argument("--export-runs", type=int, default=5, help="0: time the pages only")
     parser.add_argument("--repeats", type=int, default=3, help="measure every page this often")
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--seed", type=int, default=69)
@@ -491,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'what':42} {'p50 ms':>9} {'p95 ms':>9} {'p95 spread':>13} {'SQL p50':>9} {'KiB':>8}"
         "  target"
     )
+    if args.export_runs <= 0:
+        exports = {}
     for name, path in list(pages.items()) + list(exports.items()):
         is_page = name in pages
         app.config["OVERVIEW_CACHE_SECONDS"] = 0 if "cache off" in name else 60
