@@ -47,12 +47,31 @@ class Suggestion:
         return ", ".join(parts)
 
 
+class _KeepTable(dict[int, int | None]):
+    """``str.translate`` table: a code point maps to itself when ``fold`` keeps it, else to None.
+
+    Filled on first sight of each character by the rule itself (a letter or digit, or a
+    non-spacing mark such as Thai vowels and tone marks), so it is exact for every character
+    and costs nothing at import; a page of Thai needs sees a few hundred distinct characters.
+    """
+
+    def __missing__(self, code: int) -> int | None:
+        ch = chr(code)
+        kept = code if ch.isalnum() or unicodedata.category(ch) == "Mn" else None
+        if len(self) < _KEEP_TABLE_MAX:
+            self[code] = kept
+        return kept
+
+
+_KEEP_TABLE_MAX = 65_536
+_KEEP = _KeepTable()
+
+
 def fold(text: str | None) -> str:
     """Reduce text to the letters and digits that carry meaning (no spaces, marks kept)."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).lower()
-    return "".join(ch for ch in text if ch.isalnum() or unicodedata.category(ch) == "Mn")
+    return unicodedata.normalize("NFC", text).lower().translate(_KEEP)
 
 
 def trigrams(text: str | None) -> frozenset[str]:
@@ -60,14 +79,15 @@ def trigrams(text: str | None) -> frozenset[str]:
     folded = fold(text)
     if len(folded) < 3:
         return frozenset({folded}) if folded else frozenset()
-    return frozenset(folded[i : i + 3] for i in range(len(folded) - 2))
+    return frozenset([folded[i : i + 3] for i in range(len(folded) - 2)])
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     """Return |a ∩ b| / |a ∪ b| (0 for two empty sets)."""
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
