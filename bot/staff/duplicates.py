@@ -90,6 +90,24 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return common / (len(a) + len(b) - common)
 
 
+def similarity_at_least(mine: frozenset[str], text: str | None, floor: float) -> float | None:
+    """Return ``jaccard(mine, trigrams(text))`` when it is at least ``floor``, else None.
+
+    Most candidates share few trigrams with this need, so they are dismissed before their set
+    is built: each of ``mine``'s trigrams is looked for in the folded text (a trigram is in the
+    other set exactly when it is a substring), which counts the shared ones, and shared/|mine|
+    is never below the Jaccard similarity (the other set holds at least the shared ones).
+    """
+    folded = fold(text)
+    if len(folded) < 3 or not mine or len(next(iter(mine))) < 3:
+        similarity = jaccard(mine, trigrams(text))
+        return similarity if similarity >= floor else None
+    if sum(map(folded.__contains__, mine)) / len(mine) < floor:
+        return None
+    similarity = jaccard(mine, frozenset([folded[i : i + 3] for i in range(len(folded) - 2)]))
+    return similarity if similarity >= floor else None
+
+
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Return the great-circle distance in metres (haversine)."""
     radius = 6_371_000.0
@@ -134,16 +152,17 @@ def suggest(
         .limit(MAX_CANDIDATES - len(later))
     ).all()
     mine = trigrams(submission.text)
+    here = (submission.latitude, submission.longitude)
     scored: list[tuple[int, float, float, float | None]] = []
     for ident, text, latitude, longitude in [*later, *earlier]:
-        similarity = jaccard(mine, trigrams(text))
         metres = None
-        if None not in (submission.latitude, submission.longitude, latitude, longitude):
-            metres = distance_m(submission.latitude, submission.longitude, latitude, longitude)
+        if None not in (*here, latitude, longitude):
+            metres = distance_m(here[0], here[1], latitude, longitude)
         nearby = metres is not None and metres <= NEARBY_METRES
-        if similarity < MIN_TEXT_SIMILARITY and not (
-            nearby and similarity >= MIN_TEXT_SIMILARITY_NEARBY
-        ):
+        similarity = similarity_at_least(
+            mine, text, MIN_TEXT_SIMILARITY_NEARBY if nearby else MIN_TEXT_SIMILARITY
+        )
+        if similarity is None:
             continue
         score = similarity + (0.25 * (1 - metres / NEARBY_METRES) if nearby else 0.0)
         scored.append((ident, round(min(score, 1.0), 4), similarity, metres))

@@ -71,3 +71,50 @@ def test_fold_trigrams_and_jaccard_match_the_original_on_mixed_text():
     for a in sets:
         for b in sets[:50]:
             assert jaccard(a, b) == reference_jaccard(a, b)
+
+
+def test_suggestions_and_scores_match_the_original_scoring(session, make_submission):
+    """``suggest`` dismisses most candidates before building their trigram sets; the needs it
+    suggests, their order and their scores are those of the original all-pairs scoring."""
+    rng = random.Random(7)
+    pieces = ["ไฟถนนดับ", "หน้าวัดพระธาตุ", "ท่อระบายน้ำตัน", "ซอย 5", "ขยะล้น", "ถนนเป็นหลุม",
+              "น้ำท่วมขัง", "บ้านเลขที่ 12", "ตลาดสด", "Km 7", "!!", "😡"]  # fmt: skip
+    centre = (18.5740, 99.0080)
+    subs = []
+    for n in range(240):
+        text = (
+            " ".join(rng.choices(pieces, k=rng.randint(1, 5))) if n % 37 else rng.choice(["", "ไฟ"])
+        )
+        located = rng.random() < 0.6
+        subs.append(
+            make_submission(
+                session,
+                text=text,
+                latitude=centre[0] + rng.uniform(-0.004, 0.004) if located else None,
+                longitude=centre[1] + rng.uniform(-0.004, 0.004) if located else None,
+            )
+        )
+    checked = 0
+    for sub in subs[::12]:
+        got = [(s.submission.id, s.score, s.text_similarity, s.distance_m) for s in
+               duplicates.suggest(session, sub, limit=1000)]  # fmt: skip
+        mine = reference_trigrams(sub.text)
+        expected = []
+        for other in subs:
+            if other.id == sub.id:
+                continue
+            similarity = reference_jaccard(mine, reference_trigrams(other.text))
+            metres = None
+            if None not in (sub.latitude, sub.longitude, other.latitude, other.longitude):
+                metres = duplicates.distance_m(
+                    sub.latitude, sub.longitude, other.latitude, other.longitude
+                )
+            nearby = metres is not None and metres <= duplicates.NEARBY_METRES
+            if similarity < 0.3 and not (nearby and similarity >= 0.12):
+                continue
+            score = similarity + (0.25 * (1 - metres / 250.0) if nearby else 0.0)
+            expected.append((other.id, round(min(score, 1.0), 4), similarity, metres))
+        expected.sort(key=lambda x: (-x[1], -x[0]))
+        assert got == expected
+        checked += len(expected)
+    assert checked > 50  # the texts overlap enough that many pairs pass each threshold
