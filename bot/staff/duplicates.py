@@ -47,12 +47,31 @@ class Suggestion:
         return ", ".join(parts)
 
 
+class _KeepTable(dict[int, int | None]):
+    """``str.translate`` table: a code point maps to itself when ``fold`` keeps it, else to None.
+
+    Filled on first sight of each character by the rule itself (a letter or digit, or a
+    non-spacing mark such as Thai vowels and tone marks), so it is exact for every character
+    and costs nothing at import; a page of Thai needs sees a few hundred distinct characters.
+    """
+
+    def __missing__(self, code: int) -> int | None:
+        ch = chr(code)
+        kept = code if ch.isalnum() or unicodedata.category(ch) == "Mn" else None
+        if len(self) < _KEEP_TABLE_MAX:
+            self[code] = kept
+        return kept
+
+
+_KEEP_TABLE_MAX = 65_536
+_KEEP = _KeepTable()
+
+
 def fold(text: str | None) -> str:
     """Reduce text to the letters and digits that carry meaning (no spaces, marks kept)."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).lower()
-    return "".join(ch for ch in text if ch.isalnum() or unicodedata.category(ch) == "Mn")
+    return unicodedata.normalize("NFC", text).lower().translate(_KEEP)
 
 
 def trigrams(text: str | None) -> frozenset[str]:
@@ -60,14 +79,33 @@ def trigrams(text: str | None) -> frozenset[str]:
     folded = fold(text)
     if len(folded) < 3:
         return frozenset({folded}) if folded else frozenset()
-    return frozenset(folded[i : i + 3] for i in range(len(folded) - 2))
+    return frozenset([folded[i : i + 3] for i in range(len(folded) - 2)])
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     """Return |a ∩ b| / |a ∪ b| (0 for two empty sets)."""
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+def similarity_at_least(mine: frozenset[str], text: str | None, floor: float) -> float | None:
+    """Return ``jaccard(mine, trigrams(text))`` when it is at least ``floor``, else None.
+
+    Most candidates share few trigrams with this need, so they are dismissed before their set
+    is built: each of ``mine``'s trigrams is looked for in the folded text (a trigram is in the
+    other set exactly when it is a substring), which counts the shared ones, and shared/|mine|
+    is never below the Jaccard similarity (the other set holds at least the shared ones).
+    """
+    folded = fold(text)
+    if len(folded) < 3 or not mine or len(next(iter(mine))) < 3:
+        similarity = jaccard(mine, trigrams(text))
+        return similarity if similarity >= floor else None
+    if sum(map(folded.__contains__, mine)) / len(mine) < floor:
+        return None
+    similarity = jaccard(mine, frozenset([folded[i : i + 3] for i in range(len(folded) - 2)]))
+    return similarity if similarity >= floor else None
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -114,16 +152,17 @@ def suggest(
         .limit(MAX_CANDIDATES - len(later))
     ).all()
     mine = trigrams(submission.text)
+    here = (submission.latitude, submission.longitude)
     scored: list[tuple[int, float, float, float | None]] = []
     for ident, text, latitude, longitude in [*later, *earlier]:
-        similarity = jaccard(mine, trigrams(text))
         metres = None
-        if None not in (submission.latitude, submission.longitude, latitude, longitude):
-            metres = distance_m(submission.latitude, submission.longitude, latitude, longitude)
+        if None not in (*here, latitude, longitude):
+            metres = distance_m(here[0], here[1], latitude, longitude)
         nearby = metres is not None and metres <= NEARBY_METRES
-        if similarity < MIN_TEXT_SIMILARITY and not (
-            nearby and similarity >= MIN_TEXT_SIMILARITY_NEARBY
-        ):
+        similarity = similarity_at_least(
+            mine, text, MIN_TEXT_SIMILARITY_NEARBY if nearby else MIN_TEXT_SIMILARITY
+        )
+        if similarity is None:
             continue
         score = similarity + (0.25 * (1 - metres / NEARBY_METRES) if nearby else 0.0)
         scored.append((ident, round(min(score, 1.0), 4), similarity, metres))
