@@ -184,6 +184,7 @@ def index() -> str:
         filters.sort,
         cursor,
         size,
+        by_date=queries.dated(filters),
     )
     count_limit = int(current_app.config["DASHBOARD_COUNT_LIMIT"])
     counts = queries.facet_counts(session, base, filters, limit=count_limit)
