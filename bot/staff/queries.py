@@ -67,6 +67,8 @@ class QueueFilters:
     overdue: bool = False
     assignee_id: int | None = field(default=None, compare=False)
     user_division: int | None = field(default=None, compare=False)
+    # Words of ``q`` most submissions hold (see ``searching``): how to use the index, not a filter.
+    frequent: frozenset[str] = field(default=frozenset(), compare=False)
     errors: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -132,7 +134,7 @@ class QueueFilters:
         current = replace(self, **changes) if changes else self
         out: dict[str, str] = {}
         for f in fields(current):
-            if f.name in {"errors", "assignee_id", "user_division"}:
+            if f.name in {"errors", "assignee_id", "user_division", "frequent"}:
                 continue
             value = getattr(current, f.name)
             if value in (None, "", False) or (f.name == "sort" and value == "new"):
@@ -157,6 +159,14 @@ class QueueFilters:
     def active(self) -> bool:
         """True when anything narrows the list."""
         return bool(set(self.to_args()) - {"sort"})
+
+
+def searching(session: Session, filters: QueueFilters) -> QueueFilters:
+    """Return ``filters`` knowing which of its search words most submissions hold, so the
+    search index is asked for the rarer ones (``storage.search.contains``); same rows."""
+    if not filters.q:
+        return filters
+    return replace(filters, frequent=search.frequent_words(session, filters.q))
 
 
 def _day_start(day: date) -> datetime:
@@ -221,7 +231,8 @@ def filtered(
     if filters.overdue:
         conditions.append(and_(s.due_at < utcnow(), unresolved()))
     if filters.q:
-        conditions.append(or_(search.contains(filters.q), s.tracking_no == filters.q.upper()))
+        words = search.contains(filters.q, filters.frequent)
+        conditions.append(or_(words, s.tracking_no == filters.q.upper()))
     return statement.where(*conditions) if conditions else statement
 
 
@@ -534,4 +545,5 @@ __all__ = [
     "ordered_page",
     "page",
     "reporters",
+    "searching",
 ]

@@ -174,6 +174,7 @@ def index() -> str:
     filters = queries.QueueFilters.from_args(request.args, user)
     for error in filters.errors:
         flash(error, "warning")
+    filters = queries.searching(session, filters)
     base = visible_submissions(select(Submission), user)
     statement = queries.filtered(base, filters)
     size = int(current_app.config["DASHBOARD_PAGE_SIZE"])

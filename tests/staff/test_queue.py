@@ -350,3 +350,25 @@ def test_an_undated_cursor_of_a_removed_need_still_pages_by_id(
     response = staff_client.get("/dashboard/submissions", query_string={**RANGE, "after": cursor})
     assert response.status_code == 200
     assert ids_on(response.get_data(as_text=True)) == sorted(in_range, reverse=True)
+
+
+def test_a_search_with_words_every_need_holds_lists_exactly_the_phrase(
+    app, session, staff_client, make_submission
+):
+    from storage import search
+
+    search._samples.clear()  # the sample of texts is kept per database: start afresh
+    app.config["DASHBOARD_PAGE_SIZE"] = 2
+    texts = [
+        "ไฟดับ บ้านเลขที่ 399 ซอย 29",
+        "ถนนพัง ซอย 29 บ้านเลขที่ 399",
+        "ท่อตัน บ้านเลขที่ 399 ซอย 290",
+        "ขยะล้น บ้านเลขที่ 12 ซอย 4",
+        "น้ำท่วม บ้านเลขที่ 3990 ซอย 29",
+        "ป้ายหาย บ้านเลขที่ 399 ซอย 29 หน้าตลาด",
+    ]
+    made = {make_submission(session, text=t).id: t for t in texts}
+    words = "บ้านเลขที่ 399 ซอย 29"
+    expected = sorted((i for i, t in made.items() if words in t), reverse=True)
+    assert len(expected) == 3
+    assert walk(staff_client, q=words) == expected
