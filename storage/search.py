@@ -119,7 +119,7 @@ def frequent_words(session: Session, words: str) -> frozenset[str]:
     bind = session.get_bind()
     if len(words.split()) < 2 or not pieces or bind.dialect.name != "postgresql":
         return frozenset()
-    key = bind.url.render_as_string(hide_password=True)
+    key = bind.engine.url.render_as_string(hide_password=True)
     now = time.monotonic()
     cached = _samples.get(key)
     if cached is None or now - cached[0] > SAMPLE_SECONDS:
