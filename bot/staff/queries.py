@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
@@ -67,6 +67,8 @@ class QueueFilters:
     overdue: bool = False
     assignee_id: int | None = field(default=None, compare=False)
     user_division: int | None = field(default=None, compare=False)
+    # Words of ``q`` most submissions hold (see ``searching``): how to use the index, not a filter.
+    frequent: frozenset[str] = field(default=frozenset(), compare=False)
     errors: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -132,7 +134,7 @@ class QueueFilters:
         current = replace(self, **changes) if changes else self
         out: dict[str, str] = {}
         for f in fields(current):
-            if f.name in {"errors", "assignee_id", "user_division"}:
+            if f.name in {"errors", "assignee_id", "user_division", "frequent"}:
                 continue
             value = getattr(current, f.name)
             if value in (None, "", False) or (f.name == "sort" and value == "new"):
@@ -157,6 +159,14 @@ class QueueFilters:
     def active(self) -> bool:
         """True when anything narrows the list."""
         return bool(set(self.to_args()) - {"sort"})
+
+
+def searching(session: Session, filters: QueueFilters) -> QueueFilters:
+    """Return ``filters`` knowing which of its search words most submissions hold, so the
+    search index is asked for the rarer ones (``storage.search.contains``); same rows."""
+    if not filters.q:
+        return filters
+    return replace(filters, frequent=search.frequent_words(session, filters.q))
 
 
 def _day_start(day: date) -> datetime:
@@ -221,42 +231,87 @@ def filtered(
     if filters.overdue:
         conditions.append(and_(s.due_at < utcnow(), unresolved()))
     if filters.q:
-        conditions.append(or_(search.contains(filters.q), s.tracking_no == filters.q.upper()))
+        words = search.contains(filters.q, filters.frequent)
+        conditions.append(or_(words, s.tracking_no == filters.q.upper()))
     return statement.where(*conditions) if conditions else statement
 
 
 # --- keyset pagination -------------------------------------------------------------------------
 
 
-def encode_cursor(submission: Submission, sort: str) -> str:
-    """Return the opaque cursor that continues after ``submission`` in ``sort`` order."""
+def encode_cursor(submission: Submission, sort: str, *, by_date: bool = False) -> str:
+    """Return the opaque cursor that continues after ``submission`` in ``sort`` order.
+
+    ``by_date`` (a date-filtered ``new``/``old`` page, see :func:`ordered_page`) carries the
+    submission's ``created_at`` with its id.
+    """
     if sort == "confidence":
         key = "n" if submission.confidence is None else repr(float(submission.confidence))
         raw = f"{key}|{submission.id}"
+    elif by_date:
+        return _date_cursor(submission.created_at, submission.id)
     else:
         raw = str(submission.id)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[float | None, int] | None:
+def _date_cursor(created_at: datetime, ident: int) -> str:
+    raw = f"{created_at.astimezone(UTC).isoformat()}|{ident}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[float | datetime | None, int] | None:
+    """Return a cursor's (key, id): the confidence for ``confidence``; for ``new``/``old`` the
+    creation time of a date-ordered cursor, None for one that holds only the id."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if sort == "confidence":
             key, ident = raw.split("|")
             return (None if key == "n" else float(key)), int(ident)
+        if "|" in raw:
+            when, ident = raw.split("|")
+            created = datetime.fromisoformat(when)
+            if created.tzinfo is None:
+                return None
+            return created, int(ident)
         return None, int(raw)
     except (ValueError, UnicodeDecodeError):
         return None
 
 
-def ordered_page(statement: Select[Any], sort: str, cursor: str | None) -> Select[Any]:
+def ordered_page(
+    statement: Select[Any], sort: str, cursor: str | None, *, by_date: bool = False
+) -> Select[Any]:
     """Order by ``sort`` and start after ``cursor`` (keyset: no OFFSET, steady on big tables).
 
     ``new``/``old`` follow the id (the order submissions arrived in); ``confidence`` puts the
     least confident first, submissions without a score last.
+
+    ``by_date`` (set when a date range narrows the list) orders ``new``/``old`` by
+    ``created_at`` then id instead, so the index on ``created_at`` reads just the range: in id
+    order PostgreSQL walks the primary key from the newest need until it reaches the range.
+    (Submissions are created with ``created_at`` = now, so the two orders differ only among
+    needs saved by concurrent transactions.) A date-ordered page needs a cursor carrying the
+    creation time; :func:`page` turns an id-only cursor (a link shown before) into one.
     """
     s = Submission
     key = _decode_cursor(cursor, sort) if cursor else None
+    if sort in {"new", "old"} and by_date:
+        if key and not isinstance(key[0], datetime):
+            raise ValueError("a date-ordered page needs a cursor with the creation time")
+        newest_first = sort == "new"
+        if key:
+            when, ident = key
+            earlier = s.created_at < when if newest_first else s.created_at > when
+            before = s.id < ident if newest_first else s.id > ident
+            # Written so the created_at bound alone is an index condition.
+            statement = statement.where(
+                s.created_at <= when if newest_first else s.created_at >= when,
+                or_(earlier, and_(s.created_at == when, before)),
+            )
+        if newest_first:
+            return statement.order_by(s.created_at.desc(), s.id.desc())
+        return statement.order_by(s.created_at.asc(), s.id.asc())
     if sort == "old":
         if key:
             statement = statement.where(s.id > key[1])
@@ -280,13 +335,38 @@ def ordered_page(statement: Select[Any], sort: str, cursor: str | None) -> Selec
     return statement.order_by(s.id.desc())
 
 
+def dated(filters: QueueFilters) -> bool:
+    """True when the queue's page is ordered by creation time (a date range, sorted by time)."""
+    return bool(filters.date_from or filters.date_to) and filters.sort in {"new", "old"}
+
+
 def page(
-    session: Session, statement: Select[Any], sort: str, cursor: str | None, size: int
+    session: Session,
+    statement: Select[Any],
+    sort: str,
+    cursor: str | None,
+    size: int,
+    *,
+    by_date: bool = False,
 ) -> tuple[list[Submission], str | None]:
-    """Return one page of submissions and the cursor of the next page (None at the end)."""
-    rows = list(session.scalars(ordered_page(statement, sort, cursor).limit(size + 1)))
+    """Return one page of submissions and the cursor of the next page (None at the end).
+
+    ``by_date``: see :func:`ordered_page`. An id-only cursor (from a link shown before dated
+    pages were ordered by time) continues after that submission's creation time; if the
+    submission is gone, the page follows the id as such links always did.
+    """
+    if by_date and cursor and sort in {"new", "old"}:
+        key = _decode_cursor(cursor, sort)
+        if key and not isinstance(key[0], datetime):
+            created = session.scalar(select(Submission.created_at).where(Submission.id == key[1]))
+            if created is None:
+                by_date = False
+            else:
+                cursor = _date_cursor(created, key[1])
+    ordered = ordered_page(statement, sort, cursor, by_date=by_date)
+    rows = list(session.scalars(ordered.limit(size + 1)))
     if len(rows) > size:
-        return rows[:size], encode_cursor(rows[size - 1], sort)
+        return rows[:size], encode_cursor(rows[size - 1], sort, by_date=by_date)
     return rows, None
 
 
@@ -458,10 +538,12 @@ __all__ = [
     "all_ids",
     "communities",
     "count",
+    "dated",
     "encode_cursor",
     "facet_counts",
     "filtered",
     "ordered_page",
     "page",
     "reporters",
+    "searching",
 ]

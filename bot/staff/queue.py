@@ -174,6 +174,7 @@ def index() -> str:
     filters = queries.QueueFilters.from_args(request.args, user)
     for error in filters.errors:
         flash(error, "warning")
+    filters = queries.searching(session, filters)
     base = visible_submissions(select(Submission), user)
     statement = queries.filtered(base, filters)
     size = int(current_app.config["DASHBOARD_PAGE_SIZE"])
@@ -184,6 +185,7 @@ def index() -> str:
         filters.sort,
         cursor,
         size,
+        by_date=queries.dated(filters),
     )
     count_limit = int(current_app.config["DASHBOARD_COUNT_LIMIT"])
     counts = queries.facet_counts(session, base, filters, limit=count_limit)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage.models import Media
+from storage.models import Media, Submission
 from tests.staff.conftest import community_id
 
 ROW_RE = re.compile(r'data-testid="queue-row" data-id="(\d+)"')
@@ -255,3 +255,120 @@ def test_recent_first_by_default_and_empty_state(session, staff_client, make_sub
     newer = make_submission(session)
     body = staff_client.get("/dashboard/submissions").get_data(as_text=True)
     assert ids_on(body) == [newer.id, older.id]
+
+
+# --- a date range: pages in creation order, served by the index on created_at ------------------
+
+RANGE = {"date_from": "10/01/2569", "date_to": "12/01/2569"}  # 10–12 Jan 2026, Bangkok days
+
+
+def _dated(session, make_submission) -> dict[int, datetime]:
+    """Needs whose ids do not follow their creation times (as concurrent saves can do), two
+    saved at the same instant, and one just outside the range at each end."""
+    inside = datetime(2026, 1, 10, 3, 0, 0, 123456, tzinfo=UTC)
+    times = [
+        datetime(2026, 1, 9, 16, 59, 59, 999999, tzinfo=UTC),  # 9 Jan 23:59:59 in Bangkok
+        inside + timedelta(hours=5),
+        inside,
+        inside + timedelta(hours=30),
+        inside + timedelta(hours=5),  # the same instant as the second
+        inside + timedelta(seconds=1),
+        datetime(2026, 1, 12, 17, 0, tzinfo=UTC),  # 13 Jan 00:00 in Bangkok
+        inside + timedelta(hours=50),
+        inside + timedelta(microseconds=1),
+    ]
+    return {make_submission(session, created_at=t).id: t for t in times}
+
+
+def _in_range(made: dict[int, datetime], newest_first: bool) -> list[int]:
+    low = datetime(2026, 1, 9, 17, tzinfo=UTC)
+    high = datetime(2026, 1, 12, 17, tzinfo=UTC)
+    kept = [(t, i) for i, t in made.items() if low <= t < high]
+    return [i for _, i in sorted(kept, reverse=newest_first)]
+
+
+@pytest.mark.parametrize("sort", ["new", "old"])
+def test_date_range_pages_hold_exactly_the_range_in_creation_order(
+    app, session, staff_client, make_submission, sort
+):
+    app.config["DASHBOARD_PAGE_SIZE"] = 2
+    made = _dated(session, make_submission)
+    expected = _in_range(made, newest_first=sort == "new")
+    assert len(expected) == 7
+    assert walk(staff_client, sort=sort, **RANGE) == expected
+    app.config["DASHBOARD_PAGE_SIZE"] = 1
+    assert walk(staff_client, sort=sort, **RANGE) == expected
+
+
+def test_date_cursor_round_trips_the_creation_time_to_the_microsecond(session, make_submission):
+    from bot.staff import queries
+
+    row = make_submission(session, created_at=datetime(2026, 1, 10, 3, 4, 5, 6, tzinfo=UTC))
+    cursor = queries.encode_cursor(row, "new", by_date=True)
+    assert queries._decode_cursor(cursor, "new") == (row.created_at, row.id)
+    assert queries._decode_cursor(cursor, "old") == (row.created_at, row.id)
+    # Without a date range the same cursor continues after its id.
+    assert queries._decode_cursor(queries.encode_cursor(row, "new"), "new") == (None, row.id)
+
+
+def test_a_cursor_from_an_undated_link_continues_a_dated_page(
+    app, session, staff_client, make_submission
+):
+    """Links shown before dated pages were ordered by time carry only an id: the page goes on
+    after that need's creation time, so nothing in the range is skipped or repeated."""
+    from bot.staff import queries
+
+    app.config["DASHBOARD_PAGE_SIZE"] = 3
+    made = _dated(session, make_submission)
+    expected = _in_range(made, newest_first=True)
+    start = session.get(Submission, expected[2])
+    old_cursor = queries.encode_cursor(start, "new")  # the id alone
+    response = staff_client.get(
+        "/dashboard/submissions", query_string={**RANGE, "after": old_cursor}
+    )
+    rest = ids_on(response.get_data(as_text=True))
+    match = NEXT_RE.search(response.get_data(as_text=True))
+    while match:
+        response = staff_client.get(match.group(1).replace("&amp;", "&"))
+        rest.extend(ids_on(response.get_data(as_text=True)))
+        match = NEXT_RE.search(response.get_data(as_text=True))
+    assert rest == expected[3:]
+
+
+def test_an_undated_cursor_of_a_removed_need_still_pages_by_id(
+    app, session, staff_client, make_submission
+):
+    from bot.staff import queries
+
+    app.config["DASHBOARD_PAGE_SIZE"] = 50
+    made = _dated(session, make_submission)
+    in_range = set(_in_range(made, newest_first=True))
+    gone = make_submission(session, created_at=datetime(2026, 1, 11, tzinfo=UTC))
+    cursor = queries.encode_cursor(gone, "new")
+    session.delete(gone)
+    session.commit()
+    response = staff_client.get("/dashboard/submissions", query_string={**RANGE, "after": cursor})
+    assert response.status_code == 200
+    assert ids_on(response.get_data(as_text=True)) == sorted(in_range, reverse=True)
+
+
+def test_a_search_with_words_every_need_holds_lists_exactly_the_phrase(
+    app, session, staff_client, make_submission
+):
+    from storage import search
+
+    search._samples.clear()  # the sample of texts is kept per database: start afresh
+    app.config["DASHBOARD_PAGE_SIZE"] = 2
+    texts = [
+        "ไฟดับ บ้านเลขที่ 399 ซอย 29",
+        "ถนนพัง ซอย 29 บ้านเลขที่ 399",
+        "ท่อตัน บ้านเลขที่ 399 ซอย 290",
+        "ขยะล้น บ้านเลขที่ 12 ซอย 4",
+        "น้ำท่วม บ้านเลขที่ 3990 ซอย 29",
+        "ป้ายหาย บ้านเลขที่ 399 ซอย 29 หน้าตลาด",
+    ]
+    made = {make_submission(session, text=t).id: t for t in texts}
+    words = "บ้านเลขที่ 399 ซอย 29"
+    expected = sorted((i for i, t in made.items() if words in t), reverse=True)
+    assert len(expected) == 3
+    assert walk(staff_client, q=words) == expected
