@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("DASHBOARD_PAGE_SIZE", 50)
     # The queue counts at most this many matching needs ("more than 10,000" past it).
     app.config.setdefault("DASHBOARD_COUNT_LIMIT", queries.COUNT_LIMIT)
+    # How long the queue may spend counting a text search's matches (PostgreSQL; ms).
+    app.config.setdefault("DASHBOARD_COUNT_BUDGET_MS", 150)
     login_manager = LoginManager()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "กรุณาเข้าสู่ระบบก่อนใช้งาน"

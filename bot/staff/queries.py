@@ -15,9 +15,11 @@ import base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.needs.actions import RESOLVED
@@ -377,6 +379,8 @@ FACETS = ("status", "strategy", "kind")
 # Counting stops after this many matching rows: past it the queue says "more than 10,000"
 # instead of reading every index entry (a count over a million needs grows with the table).
 COUNT_LIMIT = 10_000
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
 
 
 @dataclass(frozen=True)
@@ -384,6 +388,7 @@ class Counts:
     """The queue's counts: how many match, and per status, strategy and kind.
 
     ``capped`` is True when more than ``COUNT_LIMIT`` match (``total`` is then the limit);
+    ``uncounted`` when counting took longer than its budget (then nothing is known);
     ``sampled`` names the facets whose numbers came from a capped read: their values are
     real, their numbers are not shown.
     """
@@ -392,6 +397,7 @@ class Counts:
     capped: bool
     facets: dict[str, dict[str, int]]
     sampled: frozenset[str] = frozenset()
+    uncounted: bool = False  # the time budget ran out: nothing was counted
 
 
 def _groups(
@@ -419,8 +425,45 @@ def _groups(
     return [tuple(g) for g in groups], sum(g[3] for g in groups) > limit
 
 
+class _OutOfTime(Exception):
+    """The counts' time budget ran out (PostgreSQL cancelled the statement)."""
+
+
+def _bounded_groups(
+    session: Session,
+    base: Select[Any],
+    filters: QueueFilters,
+    skip: Iterable[str],
+    limit: int,
+    deadline: float | None,
+) -> tuple[list[tuple[str, str, str, int]], bool]:
+    """``_groups``, cancelled by PostgreSQL once ``deadline`` (a monotonic time) has passed."""
+    if deadline is None or session.get_bind().dialect.name != "postgresql":
+        return _groups(session, base, filters, skip, limit)
+    left_ms = int((deadline - monotonic()) * 1000)
+    if left_ms < 1:
+        raise _OutOfTime
+    # SET LOCAL inside a savepoint that is always rolled back: the limit ends with it, and a
+    # cancelled statement leaves the request's transaction usable.
+    savepoint = session.begin_nested()
+    try:
+        session.execute(select(func.set_config("statement_timeout", str(left_ms), True)))
+        return _groups(session, base, filters, skip, limit)
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+            raise _OutOfTime from None
+        raise
+    finally:
+        savepoint.rollback()
+
+
 def facet_counts(
-    session: Session, base: Select[Any], filters: QueueFilters, *, limit: int = COUNT_LIMIT
+    session: Session,
+    base: Select[Any],
+    filters: QueueFilters,
+    *,
+    limit: int = COUNT_LIMIT,
+    budget_ms: int | None = None,
 ) -> Counts:
     """Count the matches and, per status, strategy and kind, what each value would give with
     the other filters unchanged, reading at most ``limit`` + 1 rows per query.
@@ -429,21 +472,36 @@ def facet_counts(
     filters, then each facet sums the groups that pass the *other two* facet filters. When
     more rows than ``limit`` match those filters, the matches and each chosen facet are
     counted apart, each capped, so a narrow filter on a huge table still gets exact numbers.
+
+    ``budget_ms`` bounds the time of counts that read rows (text search, photo, location) on
+    PostgreSQL: a search for words most needs hold must read thousands of rows to count them,
+    and the list should not wait for that. Past it the counts are left out (``uncounted``).
     """
+    reads_rows = bool(filters.q or filters.photo or filters.location)
+    deadline = monotonic() + budget_ms / 1000 if budget_ms and reads_rows else None
+    try:
+        return _facet_counts(session, base, filters, limit, deadline)
+    except _OutOfTime:
+        return Counts(0, True, {name: {} for name in FACETS}, frozenset(FACETS), uncounted=True)
+
+
+def _facet_counts(
+    session: Session, base: Select[Any], filters: QueueFilters, limit: int, deadline: float | None
+) -> Counts:
     chosen = {name: getattr(filters, name) for name in FACETS}
-    groups, capped = _groups(session, base, filters, FACETS, limit)
+    groups, capped = _bounded_groups(session, base, filters, FACETS, limit, deadline)
     if not capped:
         return _summed(groups, chosen)
     if not any(chosen.values()):
         counts = _summed(groups, chosen)
         return Counts(limit, True, counts.facets, frozenset(FACETS))
-    groups, capped = _groups(session, base, filters, (), limit)
+    groups, capped = _bounded_groups(session, base, filters, (), limit, deadline)
     matches = _summed(groups, chosen)
     facets = dict(matches.facets)
     sampled = {name for name in FACETS if not chosen[name]} if capped else set()
     for name in FACETS:
         if chosen[name]:
-            own, own_capped = _groups(session, base, filters, (name,), limit)
+            own, own_capped = _bounded_groups(session, base, filters, (name,), limit, deadline)
             facets[name] = _summed(own, chosen).facets[name]
             if own_capped:
                 sampled.add(name)

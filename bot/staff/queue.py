@@ -188,7 +188,13 @@ def index() -> str:
         by_date=queries.dated(filters),
     )
     count_limit = int(current_app.config["DASHBOARD_COUNT_LIMIT"])
-    counts = queries.facet_counts(session, base, filters, limit=count_limit)
+    counts = queries.facet_counts(
+        session,
+        base,
+        filters,
+        limit=count_limit,
+        budget_ms=int(current_app.config["DASHBOARD_COUNT_BUDGET_MS"]),
+    )
     reporters = queries.reporters(session, [r.id for r in rows])
     allowed_actions = [a for a in _extras().bulk_actions.values() if user.role in a.roles]
     return render_template(

@@ -10,7 +10,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.dialects import postgresql
 
 from bot.db import session_factory
@@ -195,3 +195,39 @@ def test_the_queue_page_says_more_than_when_it_stops_counting(app, client, sessi
     narrow = client.get(f"/dashboard/submissions?q={tracking}").get_data(as_text=True)
     assert "(1 เรื่อง)" in narrow
     assert 'data-testid="counts-capped"' not in narrow
+
+
+def test_a_search_that_cannot_be_counted_in_time_leaves_the_counts_out(app, session, routed):
+    """PostgreSQL cancels a search's count past its budget (here it waits for a lock held
+    elsewhere, as it would read thousands of rows on a million needs); the queue still answers,
+    says it did not count, and the request's transaction stays usable."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no statement timeout; its installations are small")
+    filters = queries.QueueFilters(q="ไฟกิ่งดับ")
+    counted = queries.facet_counts(session, select(Submission), filters, budget_ms=5000)
+    assert not counted.uncounted and counted.total > 0
+    session.commit()
+    engine = session_factory(app).kw["bind"]
+    with engine.connect() as other:
+        other.execute(text("LOCK TABLE submissions IN ACCESS EXCLUSIVE MODE"))
+        out = queries.facet_counts(session, select(Submission), filters, budget_ms=200)
+        assert out.uncounted and out.facets == {"status": {}, "strategy": {}, "kind": {}}
+        other.rollback()
+    assert session.scalar(select(func.count()).select_from(Submission)) == 3000
+    # Structured filters read an index, not rows: no budget applies to them.
+    assert not queries.facet_counts(session, select(Submission), queries.QueueFilters(),
+                                    budget_ms=1).uncounted  # fmt: skip
+
+
+def test_the_queue_page_says_when_it_did_not_count(app, client, session, routed):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no statement timeout")
+    login = {"username": "counter", "password": "correct-horse-battery"}
+    client.post("/dashboard/login", data=login)
+    page = client.get("/dashboard/submissions?q=ไฟกิ่งดับ").get_data(as_text=True)
+    assert 'data-testid="counts-uncounted"' not in page and "(หลายเรื่อง)" not in page
+    app.config["DASHBOARD_COUNT_BUDGET_MS"] = 1  # spent before the first count starts
+    page = client.get("/dashboard/submissions?q=ไฟกิ่งดับ").get_data(as_text=True)
+    assert "(หลายเรื่อง)" in page and 'data-testid="counts-uncounted"' in page
+    assert "data-count=" not in page
+    assert 'data-testid="queue-row"' in page  # the list itself is shown
