@@ -85,21 +85,13 @@ class TTLCache(Generic[V]):
                 if item is not None and now < item[0] + self.stale_seconds:
                     return item[1]  # stale, while another thread computes the new one
             flight.wait()  # then look again (if that thread failed, one waiter computes)
-        try:
-            value = compute()
-            with self._lock:
-                self._put(key, value)
-        finally:
-            with self._lock:
-                del self._flights[key]
-            flight.set()
-        return value
+        return self._compute(key, compute, flight)
 
     def get_or_refresh(
         self,
         key: str,
         compute: Callable[[], V],
-        spawn: Callable[[Callable[[], None]], None],
+        spawn: Callable[[Callable[[], object]], None],
         background: Callable[[], V] | None = None,
     ) -> V:
         """Like ``get_or_compute``, but nobody waits for an expired value's successor: the
@@ -120,10 +112,11 @@ class TTLCache(Generic[V]):
         if not stale:
             return self.get_or_compute(key, compute)
         if flight is not None:
-            spawn(lambda: self._refresh(key, background or compute, flight))
+            spawn(lambda: self._compute(key, background or compute, flight))
         return item[1]  # type: ignore[index]
 
-    def _refresh(self, key: str, compute: Callable[[], V], flight: threading.Event) -> None:
+    def _compute(self, key: str, compute: Callable[[], V], flight: threading.Event) -> V:
+        """Compute and keep ``key``'s value, then release those waiting on ``flight``."""
         try:
             value = compute()
             with self._lock:
@@ -132,6 +125,7 @@ class TTLCache(Generic[V]):
             with self._lock:
                 del self._flights[key]
             flight.set()
+        return value
 
     def clear(self) -> None:
         """Forget everything."""

@@ -71,7 +71,7 @@ def _cached(key: tuple[Any, ...], compute: Callable[[Session], Any]) -> Any:
     )
 
 
-def _spawn(task: Callable[[], None]) -> None:
+def _spawn(task: Callable[[], object]) -> None:
     def run() -> None:
         try:
             task()
