@@ -79,6 +79,11 @@ def trigrams(text: str | None) -> frozenset[str]:
     folded = fold(text)
     if len(folded) < 3:
         return frozenset({folded}) if folded else frozenset()
+    return _trigrams_of(folded)
+
+
+def _trigrams_of(folded: str) -> frozenset[str]:
+    """The trigrams of text already folded (three characters or more)."""
     return frozenset([folded[i : i + 3] for i in range(len(folded) - 2)])
 
 
@@ -104,7 +109,7 @@ def similarity_at_least(mine: frozenset[str], text: str | None, floor: float) ->
         return similarity if similarity >= floor else None
     if sum(map(folded.__contains__, mine)) / len(mine) < floor:
         return None
-    similarity = jaccard(mine, frozenset([folded[i : i + 3] for i in range(len(folded) - 2)]))
+    similarity = jaccard(mine, _trigrams_of(folded))
     return similarity if similarity >= floor else None
 
 

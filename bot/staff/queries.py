@@ -158,6 +158,11 @@ class QueueFilters:
         return kept
 
     @property
+    def reads_rows(self) -> bool:
+        """True when matching needs reads their rows (search, photo, location), not an index."""
+        return bool(self.q or self.photo or self.location)
+
+    @property
     def active(self) -> bool:
         """True when anything narrows the list."""
         return bool(set(self.to_args()) - {"sort"})
@@ -249,16 +254,17 @@ def encode_cursor(submission: Submission, sort: str, *, by_date: bool = False) -
     """
     if sort == "confidence":
         key = "n" if submission.confidence is None else repr(float(submission.confidence))
-        raw = f"{key}|{submission.id}"
-    elif by_date:
+        return _encode(f"{key}|{submission.id}")
+    if by_date:
         return _date_cursor(submission.created_at, submission.id)
-    else:
-        raw = str(submission.id)
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return _encode(str(submission.id))
 
 
 def _date_cursor(created_at: datetime, ident: int) -> str:
-    raw = f"{created_at.astimezone(UTC).isoformat()}|{ident}"
+    return _encode(f"{created_at.astimezone(UTC).isoformat()}|{ident}")
+
+
+def _encode(raw: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -408,9 +414,8 @@ def _groups(
     # Structured filters are answered from an index alone: the usual views (everything, a
     # division, mine, unassigned, overdue) from the narrow ix_submissions_queue_counts on
     # PostgreSQL, the rest from ix_submissions_facets; search, photo and location read rows.
-    reads_rows = bool(filters.q or filters.photo or filters.location)
     rows = (
-        filtered(base, filters, skip=skip, scan=reads_rows)
+        filtered(base, filters, skip=skip, scan=filters.reads_rows)
         .with_only_columns(s.status, s.strategy, s.kind)
         .order_by(None)
         .limit(limit + 1)
@@ -477,8 +482,7 @@ def facet_counts(
     PostgreSQL: a search for words most needs hold must read thousands of rows to count them,
     and the list should not wait for that. Past it the counts are left out (``uncounted``).
     """
-    reads_rows = bool(filters.q or filters.photo or filters.location)
-    deadline = monotonic() + budget_ms / 1000 if budget_ms and reads_rows else None
+    deadline = monotonic() + budget_ms / 1000 if budget_ms and filters.reads_rows else None
     try:
         return _facet_counts(session, base, filters, limit, deadline)
     except _OutOfTime:
