@@ -12,15 +12,16 @@ about 40% of the webhook's CPU (``bench/webhook.py``). Every other request goes 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from linebot.v3.webhook import SignatureValidator
-from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
@@ -57,7 +58,8 @@ class Webhook:
         request = Request(environ)
         request.max_content_length = self.app.config.get("MAX_CONTENT_LENGTH")
         try:
-            response = self.answer(request)
+            with self.writer.arriving():
+                response = self.answer(request)
         except Exception as exc:
             # Its type and frames only: a database error's message would carry LINE ids and text.
             logger.error("request POST %s failed:\n%s", PATH, logs.describe_error(exc))
@@ -118,57 +120,95 @@ def _rows(raw_events: list[Any]) -> list[dict[str, Any]]:
 
 class InboxWriter:
     """Write the events of concurrent webhook requests together, each request waiting until
-    its own events are committed.
+    its own events are committed (group commit).
 
-    Writer threads (two per process on PostgreSQL) take whatever requests are waiting and store
-    them with one statement and one commit: under load, eight requests cost one round trip and
-    one flush of the database's log instead of eight. When such a batch fails, each request is
-    written alone, so a bad one never fails the others.
+    No thread of its own: the request that finds no write under way writes every request
+    waiting, its own among them, with one statement and one commit, then hands the turn to
+    the oldest request still waiting, if any. Alone, a request writes at once on its own
+    thread; under load, eight requests cost one round trip and one flush of the database's
+    log instead of eight. Before writing, the writer waits up to ``gather_seconds`` for the
+    requests already being read (``arriving``) to join, as PostgreSQL's ``commit_delay`` does
+    for commits: the batch is then about as large as the requests in flight. When a shared
+    write fails, each of its requests is written alone, so a bad one never fails the others.
     """
 
-    def __init__(self, app: Flask, largest_batch: int = 64, writers: int | None = None):
+    def __init__(self, app: Flask, largest_batch: int = 64, gather_seconds: float = 0.002):
         self.app = app
         self.largest_batch = largest_batch
-        if writers is None:
-            # PostgreSQL: two, so while one batch waits for its commit the next is on its way
-            # (~35% more events/s than one, and more than four). SQLite writes one at a time.
-            writers = 1 if db.autocommit_engine(app) is None else 2
-        self.writers = writers
-        self._waiting: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
-        self._started = False
-        self._start = threading.Lock()
+        self.gather_seconds = gather_seconds
+        self._lock = threading.Lock()
+        self._joined = threading.Condition(self._lock)  # a request arrived or went away
+        self._waiting: deque[_Waiting] = deque()
+        self._arriving = 0  # requests being read that may still join
+        self._writing = False
+        self._local = threading.local()
+
+    @contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Count the calling request as on its way (until it stores or goes away)."""
+        with self._lock:
+            self._arriving += 1
+        self._local.arriving = True
+        try:
+            yield
+        finally:
+            if self._local.arriving:
+                with self._lock:
+                    self._arrived()
+
+    def _arrived(self) -> None:
+        # Called with the lock held.
+        self._arriving -= 1
+        self._local.arriving = False
+        if self._arriving == 0 or len(self._waiting) >= self.largest_batch:
+            self._joined.notify()
 
     def store(self, rows: list[dict[str, Any]]) -> None:
         """Return once ``rows`` are committed; raise what kept them from it."""
-        waiting = _Waiting(rows)
-        self._ensure_threads()
-        self._waiting.put(waiting)
-        waiting.done.wait()
-        if waiting.error is not None:
-            raise waiting.error
-
-    def _ensure_threads(self) -> None:
-        # Started on first use, in the serving process (gunicorn forks before any request).
-        if not self._started:
-            with self._start:
-                if not self._started:
-                    for _ in range(self.writers):
-                        threading.Thread(
-                            target=self._run, name="ruamkid-inbox-writer", daemon=True
-                        ).start()
-                    self._started = True
-
-    def _run(self) -> None:
+        me = _Waiting(rows)
+        with self._lock:
+            self._waiting.append(me)
+            if getattr(self._local, "arriving", False):
+                self._arrived()
+            if not self._writing:
+                self._writing = me.leads = True
         while True:
-            batch = [self._waiting.get()]
-            rows = len(batch[0].rows)
-            while rows < self.largest_batch:
-                try:
-                    batch.append(self._waiting.get_nowait())
-                except queue.Empty:
+            if me.leads:
+                me.leads = False
+                self._write_next()
+            if me.done:
+                break
+            me.wake.wait()
+            me.wake.clear()  # the flags are set before the wake-up, so none is missed
+        if me.error is not None:
+            raise me.error
+
+    def _write_next(self) -> None:
+        """Write the oldest waiting requests, then pass the turn on (or end it)."""
+        with self._lock:
+            deadline = time.monotonic() + self.gather_seconds
+            while self._arriving and len(self._waiting) < self.largest_batch:
+                left = deadline - time.monotonic()
+                if left <= 0:
                     break
+                self._joined.wait(left)
+            batch, rows = [], 0
+            while self._waiting and (
+                not batch or rows + len(self._waiting[0].rows) <= self.largest_batch
+            ):
+                batch.append(self._waiting.popleft())
                 rows += len(batch[-1].rows)
-            self._write(batch)
+        try:
+            if batch:
+                self._write(batch)
+        finally:
+            with self._lock:
+                if self._waiting:
+                    heir = self._waiting[0]
+                    heir.leads = True
+                    heir.wake.set()
+                else:
+                    self._writing = False
 
     def _write(self, batch: list[_Waiting]) -> None:
         try:
@@ -185,16 +225,19 @@ class InboxWriter:
                         waiting.error = alone
         finally:
             for waiting in batch:
-                waiting.done.set()
+                waiting.done = True
+                waiting.wake.set()
         if stored:
             worker.wake(self.app)
         logger.debug("webhook: %d requests stored together, %d new events", len(batch), stored)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Waiting:
     rows: list[dict[str, Any]]
-    done: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+    leads: bool = False  # its thread is to write the next batch
+    done: bool = False
     error: BaseException | None = None
 
 
@@ -206,16 +249,17 @@ def _insert(app: Flask, rows: list[dict[str, Any]]) -> int:
             return store_inbox_events(connection, rows)
     # On PostgreSQL one autocommitted INSERT is one round trip, durable when it returns: no
     # BEGIN, COMMIT or ping of their own, and no ORM session, on the hottest path.
-    try:
-        with autocommit.connect() as connection:
+    with autocommit.connect() as connection:
+        try:
             return store_inbox_events(connection, rows)
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        # The server dropped a pooled connection (a restart): the pool has let all of them go,
-        # so the next one is new.
-        with autocommit.connect() as connection:
-            return store_inbox_events(connection, rows)
+        except Exception:
+            if not connection.invalidated:
+                raise
+    # The server dropped a pooled connection (a restart): let all of them go, so the next one
+    # is new.
+    autocommit.dispose()
+    with autocommit.connect() as connection:
+        return store_inbox_events(connection, rows)
 
 
 def _plain(text: str, status: int, **headers: str) -> Response:

@@ -143,7 +143,7 @@ def test_a_request_that_cannot_be_stored_fails_alone_in_a_shared_write(app, sess
 
     monkeypatch.setattr(webhook, "store_inbox_events", storage)
     # One writer, so the requests that wait behind the slow write go to the database together.
-    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app, writers=1))
+    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app))
     first = threading.Thread(target=_post_from_threads, args=(app, [line_events.body(slow)]))
     first.start()
     assert started.wait(10)
@@ -152,6 +152,68 @@ def test_a_request_that_cannot_be_stored_fails_alone_in_a_shared_write(app, sess
     assert statuses == [200] * 5 + [500]
     stored = set(session.scalars(select(InboxEvent.webhook_event_id)))
     assert stored == {e["webhookEventId"] for e in [slow, *good]}
+
+
+def _recording_storage(monkeypatch, first_write_seconds: float = 0.0):
+    """Record each write's event ids; the first write takes ``first_write_seconds``."""
+    real_store = webhook.store_inbox_events
+    writes: list[set[str]] = []
+    started = threading.Event()
+
+    def storage(connection, rows):
+        writes.append({row["webhook_event_id"] for row in rows})
+        if len(writes) == 1:
+            started.set()
+            time.sleep(first_write_seconds)
+        return real_store(connection, rows)
+
+    monkeypatch.setattr(webhook, "store_inbox_events", storage)
+    return writes, started
+
+
+def test_waiting_requests_are_written_in_batches_of_at_most_the_largest(
+    app, session, monkeypatch
+):
+    # Seven requests wait behind a slow write; batches hold two events at most, so the turn
+    # to write passes from request to request until every one is stored.
+    writes, started = _recording_storage(monkeypatch, first_write_seconds=0.5)
+    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app, largest_batch=2))
+    slow = line_events.text("ช้า")
+    first = threading.Thread(target=_post_from_threads, args=(app, [line_events.body(slow)]))
+    first.start()
+    assert started.wait(10)
+    others = [line_events.text(f"น้ำท่วม {n}") for n in range(7)]
+    statuses = _post_from_threads(app, [line_events.body(e) for e in others])
+    first.join(10)
+    assert statuses == [200] * 7
+    assert all(len(ids) <= 2 for ids in writes)
+    assert len(writes) >= 1 + 4  # the slow one, then 7 events two at a time
+    stored = set(session.scalars(select(InboxEvent.webhook_event_id)))
+    assert stored == {e["webhookEventId"] for e in [slow, *others]}
+
+
+def test_a_write_waits_for_the_requests_already_arriving(app, session, monkeypatch):
+    # A request still being read when the write is about to start joins that write: two
+    # requests, the second counted as arriving, go to the database in one statement.
+    writes, _ = _recording_storage(monkeypatch)
+    writer = webhook.InboxWriter(app, gather_seconds=5)
+    monkeypatch.setattr(app.wsgi_app, "writer", writer)
+    late = line_events.text("มาทีหลัง")
+    arrived = threading.Event()
+
+    def arrive_late():
+        with writer.arriving():
+            arrived.set()
+            time.sleep(0.3)
+            writer.store(webhook._rows([late]))
+
+    thread = threading.Thread(target=arrive_late)
+    thread.start()
+    assert arrived.wait(10)
+    early = line_events.text("มาก่อน")
+    assert _post_from_threads(app, [line_events.body(early)]) == [200]
+    thread.join(10)
+    assert writes == [{early["webhookEventId"], late["webhookEventId"]}]
 
 
 def test_a_database_restart_between_requests_costs_no_request(app, line, session):
