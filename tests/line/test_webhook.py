@@ -171,9 +171,7 @@ def _recording_storage(monkeypatch, first_write_seconds: float = 0.0):
     return writes, started
 
 
-def test_waiting_requests_are_written_in_batches_of_at_most_the_largest(
-    app, session, monkeypatch
-):
+def test_waiting_requests_are_written_in_batches_of_at_most_the_largest(app, session, monkeypatch):
     # Seven requests wait behind a slow write; batches hold two events at most, so the turn
     # to write passes from request to request until every one is stored.
     writes, started = _recording_storage(monkeypatch, first_write_seconds=0.5)
