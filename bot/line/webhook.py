@@ -58,8 +58,7 @@ class Webhook:
         request = Request(environ)
         request.max_content_length = self.app.config.get("MAX_CONTENT_LENGTH")
         try:
-            with self.writer.arriving():
-                response = self.answer(request)
+            response = self.answer(request)
         except Exception as exc:
             # Its type and frames only: a database error's message would carry LINE ids and text.
             logger.error("request POST %s failed:\n%s", PATH, logs.describe_error(exc))
@@ -67,7 +66,7 @@ class Webhook:
         return response(environ, start_response)
 
     def answer(self, request: Request) -> Response:
-        """Return 400 on a bad signature or body, 200 once the events are stored."""
+        """Read the signed body, then :meth:`store` it."""
         if request.method != "POST":
             return _plain("method not allowed", 405, Allow="POST")
         signature = request.headers.get("X-Line-Signature")
@@ -82,6 +81,13 @@ class Webhook:
         except UnicodeDecodeError:
             logger.warning("webhook refused: body is not UTF-8")
             return _plain("invalid body", 400)
+        # Counted from here, not before the body is read: a write may wait for this request
+        # to join it, but never for a slow client's upload.
+        with self.writer.arriving():
+            return self.store(body, signature)
+
+    def store(self, body: str, signature: str) -> Response:
+        """Return 400 on a bad signature or body, 200 once the events are stored."""
         if not self.validator.validate(body, signature):
             logger.warning("webhook refused: bad signature")
             return _plain("bad signature", 400)

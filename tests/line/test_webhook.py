@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -9,6 +10,7 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.test import EnvironBuilder
 
 from bot import db
 from bot.line import webhook
@@ -212,6 +214,53 @@ def test_a_write_waits_for_the_requests_already_arriving(app, session, monkeypat
     assert _post_from_threads(app, [line_events.body(early)]) == [200]
     thread.join(10)
     assert writes == [{early["webhookEventId"], late["webhookEventId"]}]
+
+
+def test_a_write_never_waits_for_a_slow_upload(app, session, monkeypatch):
+    # A client still sending its body is not counted as arriving: with a 30 s gathering wait, a
+    # request posted meanwhile is stored and answered at once, not after the 30 s.
+    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app, gather_seconds=30))
+    slow_event, quick_event = line_events.text("ส่งช้า"), line_events.text("ส่งเร็ว")
+    slow_raw = line_events.body(slow_event)
+    reading, release = threading.Event(), threading.Event()
+
+    class SlowUpload(io.RawIOBase):
+        def __init__(self):
+            self.left = slow_raw
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            reading.set()
+            assert release.wait(60)
+            count = min(len(buffer), len(self.left))
+            buffer[:count], self.left = self.left[:count], self.left[count:]
+            return count
+
+    environ = EnvironBuilder(
+        path="/callback",
+        method="POST",
+        headers={"X-Line-Signature": line_events.sign(slow_raw, "test-channel-secret")},
+        content_type="application/json",
+        content_length=len(slow_raw),
+    ).get_environ()
+    environ["wsgi.input"] = SlowUpload()
+    statuses = []
+    slow = threading.Thread(
+        target=lambda: app.wsgi_app(environ, lambda status, headers: statuses.append(status))
+    )
+    slow.start()
+    assert reading.wait(10)
+
+    started = time.monotonic()
+    assert _post_from_threads(app, [line_events.body(quick_event)]) == [200]
+    assert time.monotonic() - started < 15
+    release.set()
+    slow.join(10)
+    assert statuses == ["200 OK"]
+    stored = set(session.scalars(select(InboxEvent.webhook_event_id)))
+    assert stored == {slow_event["webhookEventId"], quick_event["webhookEventId"]}
 
 
 def test_a_database_restart_between_requests_costs_no_request(app, line, session):
