@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,8 +41,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def is_sqlite(session_or_engine: Session | Engine) -> bool:
-    """Tell whether the session or engine talks to SQLite."""
+def is_sqlite(session_or_engine: Session | Engine | Connection) -> bool:
+    """Tell whether the session, engine or connection talks to SQLite."""
     bind = (
         session_or_engine.get_bind()
         if isinstance(session_or_engine, Session)

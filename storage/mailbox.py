@@ -60,7 +60,7 @@ def store_inbox_events(connection: Connection, rows: Sequence[dict[str, Any]]) -
     if not rows:
         return 0
     now = utcnow()
-    if connection.dialect.name != "postgresql":
+    if is_sqlite(connection):
         values = [
             {**row, "status": "pending", "received_at": now, "next_attempt_at": now} for row in rows
         ]

@@ -66,7 +66,7 @@ class Webhook:
         return response(environ, start_response)
 
     def answer(self, request: Request) -> Response:
-        """Read the signed body, then :meth:`store` it."""
+        """Read the signed body, then :meth:`check_and_store` it."""
         if request.method != "POST":
             return _plain("method not allowed", 405, Allow="POST")
         signature = request.headers.get("X-Line-Signature")
@@ -84,9 +84,9 @@ class Webhook:
         # Counted from here, not before the body is read: a write may wait for this request
         # to join it, but never for a slow client's upload.
         with self.writer.arriving():
-            return self.store(body, signature)
+            return self.check_and_store(body, signature)
 
-    def store(self, body: str, signature: str) -> Response:
+    def check_and_store(self, body: str, signature: str) -> Response:
         """Return 400 on a bad signature or body, 200 once the events are stored."""
         if not self.validator.validate(body, signature):
             logger.warning("webhook refused: bad signature")
@@ -133,8 +133,9 @@ class InboxWriter:
     the oldest request still waiting, if any. Alone, a request writes at once on its own
     thread; under load, eight requests cost one round trip and one flush of the database's
     log instead of eight. Before writing, the writer waits up to ``gather_seconds`` for the
-    requests already being read (``arriving``) to join, as PostgreSQL's ``commit_delay`` does
-    for commits: the batch is then about as large as the requests in flight. When a shared
+    requests whose body is read and being checked (``arriving``) to join, as PostgreSQL's
+    ``commit_delay`` does for commits: the batch is then about as large as the requests in
+    flight. When a shared
     write fails, each of its requests is written alone, so a bad one never fails the others.
     """
 
@@ -145,7 +146,7 @@ class InboxWriter:
         self._lock = threading.Lock()
         self._joined = threading.Condition(self._lock)  # a request arrived or went away
         self._waiting: deque[_Waiting] = deque()
-        self._arriving = 0  # requests being read that may still join
+        self._arriving = 0  # requests being checked that may still join
         self._writing = False
         self._local = threading.local()
 
@@ -205,8 +206,7 @@ class InboxWriter:
                 batch.append(self._waiting.popleft())
                 rows += len(batch[-1].rows)
         try:
-            if batch:
-                self._write(batch)
+            self._write(batch)  # never empty: the turn's holder is still waiting
         finally:
             with self._lock:
                 if self._waiting:

@@ -126,26 +126,35 @@ def test_concurrent_requests_are_each_stored_before_their_answer(app, session):
     assert stored == {e["webhookEventId"] for e in events}
 
 
-def test_a_request_that_cannot_be_stored_fails_alone_in_a_shared_write(app, session, monkeypatch):
-    # The storage fails for one request's event (as a database would for a row it refuses);
-    # a first slow write makes the others wait and go to the database together.
-    slow, bad = line_events.text("ช้า"), line_events.text("เสีย")
-    good = [line_events.text(f"ถนนพัง {n}") for n in range(5)]
+def _recording_storage(monkeypatch, slow: str | None = None, refused: str | None = None):
+    """Record each write's event ids; a write holding event id ``slow`` takes half a second,
+    one holding ``refused`` fails as a database would for a row it refuses."""
     real_store = webhook.store_inbox_events
+    writes: list[set[str]] = []
     started = threading.Event()
 
     def storage(connection, rows):
         ids = {row["webhook_event_id"] for row in rows}
-        if slow["webhookEventId"] in ids:
+        writes.append(ids)
+        if slow in ids:
             started.set()
             time.sleep(0.5)
-        if bad["webhookEventId"] in ids:
+        if refused in ids:
             raise OperationalError("INSERT", {}, Exception("refused"))
         return real_store(connection, rows)
 
     monkeypatch.setattr(webhook, "store_inbox_events", storage)
-    # One writer, so the requests that wait behind the slow write go to the database together.
-    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app))
+    return writes, started
+
+
+def test_a_request_that_cannot_be_stored_fails_alone_in_a_shared_write(app, session, monkeypatch):
+    # The storage fails for one request's event; a first slow write makes the others wait
+    # and go to the database together (one write at a time).
+    slow, bad = line_events.text("ช้า"), line_events.text("เสีย")
+    good = [line_events.text(f"ถนนพัง {n}") for n in range(5)]
+    _, started = _recording_storage(
+        monkeypatch, slow=slow["webhookEventId"], refused=bad["webhookEventId"]
+    )
     first = threading.Thread(target=_post_from_threads, args=(app, [line_events.body(slow)]))
     first.start()
     assert started.wait(10)
@@ -156,29 +165,12 @@ def test_a_request_that_cannot_be_stored_fails_alone_in_a_shared_write(app, sess
     assert stored == {e["webhookEventId"] for e in [slow, *good]}
 
 
-def _recording_storage(monkeypatch, first_write_seconds: float = 0.0):
-    """Record each write's event ids; the first write takes ``first_write_seconds``."""
-    real_store = webhook.store_inbox_events
-    writes: list[set[str]] = []
-    started = threading.Event()
-
-    def storage(connection, rows):
-        writes.append({row["webhook_event_id"] for row in rows})
-        if len(writes) == 1:
-            started.set()
-            time.sleep(first_write_seconds)
-        return real_store(connection, rows)
-
-    monkeypatch.setattr(webhook, "store_inbox_events", storage)
-    return writes, started
-
-
 def test_waiting_requests_are_written_in_batches_of_at_most_the_largest(app, session, monkeypatch):
     # Seven requests wait behind a slow write; batches hold two events at most, so the turn
     # to write passes from request to request until every one is stored.
-    writes, started = _recording_storage(monkeypatch, first_write_seconds=0.5)
-    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app, largest_batch=2))
     slow = line_events.text("ช้า")
+    writes, started = _recording_storage(monkeypatch, slow=slow["webhookEventId"])
+    monkeypatch.setattr(app.wsgi_app, "writer", webhook.InboxWriter(app, largest_batch=2))
     first = threading.Thread(target=_post_from_threads, args=(app, [line_events.body(slow)]))
     first.start()
     assert started.wait(10)
@@ -193,7 +185,7 @@ def test_waiting_requests_are_written_in_batches_of_at_most_the_largest(app, ses
 
 
 def test_a_write_waits_for_the_requests_already_arriving(app, session, monkeypatch):
-    # A request still being read when the write is about to start joins that write: two
+    # A request still being checked when the write is about to start joins that write: two
     # requests, the second counted as arriving, go to the database in one statement.
     writes, _ = _recording_storage(monkeypatch)
     writer = webhook.InboxWriter(app, gather_seconds=5)
