@@ -1,4 +1,4 @@
-"""Prism serving LINE's own OpenAPI spec (``../shared/line-openapi/messaging-api.yml``).
+"""Prism serving LINE's own OpenAPI spec (``tests/payloads/messaging-api.yml``, a copy).
 
 Prism comes from ``.ci/package-lock.json`` (``npm ci`` in ``.ci``). Without it the contract
 tests are skipped on a developer's machine, and fail in CI (``CI`` set), where it must exist.
@@ -20,7 +20,7 @@ from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PRISM = REPO / ".ci" / "node_modules" / ".bin" / "prism"
-SPEC = REPO.parent / "shared" / "line-openapi" / "messaging-api.yml"
+SPEC = REPO / "tests" / "payloads" / "messaging-api.yml"
 STARTUP_SECONDS = 60
 
 
